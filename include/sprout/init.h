@@ -1,0 +1,28 @@
+/* sprout — the container's init: what runs in the new namespaces between
+ * clone3 and execve of the workload (src/runtime/init.c). */
+#ifndef SPROUT_INIT_H
+#define SPROUT_INIT_H
+
+#include <stdbool.h>
+
+#include "sprout/spec.h"
+
+struct sp_init_args {
+  const struct sp_spec *spec;
+  const char *rootfs;     /* absolute */
+  const char *bundle;     /* absolute */
+  int sync_fd;            /* SOCK_SEQPACKET to the parent */
+  int fifo_fd;            /* O_PATH exec.fifo, -1: exec at once (none) */
+  int ns_fds[SP_NS_COUNT];/* namespaces to join (pid/time already joined) */
+  int close_fds[4];       /* the parent's fds to close at once, -1 ends */
+  unsigned long new_ns;   /* CLONE_NEW* created by clone3 */
+  bool new_cgroupns;      /* unshare(CLONE_NEWCGROUP) after the cgroup move */
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;
+};
+
+/* Never returns: execs the workload or _exit(1) after telling the parent. */
+__attribute__((noreturn)) void sp_init_main(struct sp_init_args *a);
+
+#endif

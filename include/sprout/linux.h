@@ -1,0 +1,67 @@
+/* sprout — kernel mechanics used by the runtime (src/linux). */
+#ifndef SPROUT_LINUX_H
+#define SPROUT_LINUX_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "sprout/error.h"
+#include "sprout/spec.h"
+
+/* ---- namespaces (ns.c) ---- */
+int sp_ns_clone_flag(enum sp_ns_type type);
+/* CLONE_NEW* flags for the namespaces the config creates (no path). */
+unsigned long sp_ns_new_flags(const struct sp_spec *spec);
+/* Open every namespace `path` (O_RDONLY|O_CLOEXEC) and check it is a
+ * namespace of the right type; fds[type] = -1 where none.  Errors name the
+ * JSON index and the path. */
+int sp_ns_open_paths(const struct sp_spec *spec, int fds[SP_NS_COUNT],
+                     struct sp_error *err);
+void sp_ns_close_fds(int fds[SP_NS_COUNT]);
+/* setns() into the opened namespaces, user first. */
+int sp_ns_join(int fds[SP_NS_COUNT], bool skip_pid_time, struct sp_error *err);
+/* Write /proc/PID/{uid_map,setgroups,gid_map}. */
+int sp_idmap_write(pid_t pid, const struct sp_spec *spec, struct sp_error *err);
+/* Time namespace: unshare(CLONE_NEWTIME) for the children of the caller and
+ * write the offsets. */
+int sp_timens_prepare(const struct sp_spec *spec, struct sp_error *err);
+
+/* ---- root filesystem (rootfs.c) ---- */
+struct sp_rootfs_opts {
+  const char *rootfs;  /* absolute host path of root.path */
+  const char *bundle;  /* absolute bundle dir, for relative mount sources */
+  bool no_pivot;
+  bool new_mntns;
+  bool in_userns;      /* a new user namespace: mknod is impossible */
+  bool new_netns;
+};
+/* Propagation, the mounts, devices and pivot_root.  Runs in the init. */
+int sp_rootfs_setup(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
+                    struct sp_error *err);
+/* After hostname and sysctl: masked paths, read-only paths, read-only root. */
+int sp_rootfs_finish(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
+                     struct sp_error *err);
+/* Open PATH (absolute, inside the root dir ROOTFD) without leaving the root:
+ * openat2(RESOLVE_IN_ROOT), falling back to an O_NOFOLLOW walk. */
+int sp_open_in_root(int rootfd, const char *path, int flags,
+                    struct sp_error *err);
+/* mkdir -p PATH inside ROOTFD (no symlink leaves the root) and open the last
+ * component O_PATH; with create_file the last component is a regular file. */
+int sp_mkdir_in_root(int rootfd, const char *path, mode_t mode,
+                     bool create_file, struct sp_error *err);
+
+/* ---- devices (devices.c) ---- */
+int sp_devices_setup(int rootfd, const struct sp_spec *spec, bool in_userns,
+                     struct sp_error *err);
+
+/* ---- process attributes ---- */
+int sp_caps_apply(const struct sp_process *proc, struct sp_error *err);
+int sp_cap_from_name(const char *name); /* -1 when unknown */
+int sp_rlimits_apply(const struct sp_process *proc, struct sp_error *err);
+int sp_user_apply(const struct sp_process *proc, struct sp_error *err);
+int sp_net_loopback_up(struct sp_error *err);
+/* Write to a file under /proc after checking /proc is a real procfs. */
+int sp_procfs_write(const char *path, const char *data, struct sp_error *err);
+bool sp_is_procfs(int fd);
+
+#endif

@@ -1,0 +1,532 @@
+/* The container's root: propagation, the config's mounts (every target
+ * resolved inside the root and mounted through an fd), devices, pivot_root,
+ * read-only root, masked and read-only paths. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+#include "sprout/cgroup.h"
+#include "sprout/linux.h"
+#include "sprout/util.h"
+
+#define FD_PATH_MAX 32
+#define MAX_SYMLINKS 40
+
+static void fd_path(char buf[FD_PATH_MAX], int fd) {
+  snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
+/* Lexically clean an absolute path in place: no "//", ".", "..". */
+static void clean_path(char *p) {
+  char *out = p, *s = p;
+  size_t o = 0;
+  while (*s) {
+    while (*s == '/')
+      s++;
+    if (!*s)
+      break;
+    char *e = s;
+    while (*e && *e != '/')
+      e++;
+    size_t l = (size_t)(e - s);
+    if (l == 1 && s[0] == '.') {
+    } else if (l == 2 && s[0] == '.' && s[1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--;
+    } else {
+      out[o++] = '/';
+      memmove(out + o, s, l);
+      o += l;
+    }
+    s = e;
+  }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = '\0';
+}
+
+int sp_open_in_root(int rootfd, const char *path, int flags,
+                    struct sp_error *err) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+  if (fd >= 0 || errno != ENOSYS) {
+    if (fd < 0)
+      sp_error_sys(err, "open %s inside the container root", path);
+    return fd;
+  }
+  /* no openat2: walk component by component, refusing every symlink */
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", path);
+  clean_path(buf);
+  int cur = dup(rootfd);
+  char *save = NULL;
+  for (char *c = strtok_r(buf, "/", &save); c && cur >= 0;) {
+    char *next = strtok_r(NULL, "/", &save);
+    int nfd = openat(cur, c, (next ? O_PATH | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
+    close(cur);
+    cur = nfd;
+    c = next;
+  }
+  if (cur < 0)
+    sp_error_sys(err, "open %s inside the container root", path);
+  return cur;
+}
+
+/* Resolve PATH inside ROOTFD creating what is missing; symlinks met on the
+ * way are re-resolved from the root, never followed by the kernel. */
+int sp_mkdir_in_root(int rootfd, const char *path, mode_t mode,
+                     bool create_file, struct sp_error *err) {
+  char cur[PATH_MAX];
+  if (snprintf(cur, sizeof cur, "/%s", path) >= (int)sizeof cur)
+    return sp_error_errno(err, ENAMETOOLONG, "%s", path);
+  clean_path(cur);
+  int loops = 0;
+restart:;
+  int dirfd = dup(rootfd);
+  if (dirfd < 0)
+    return sp_error_sys(err, "dup");
+  if (!strcmp(cur, "/"))
+    return dirfd;
+  char *comp = cur + 1;
+  for (;;) {
+    char *slash = strchr(comp, '/');
+    bool last = slash == NULL;
+    if (slash)
+      *slash = '\0';
+    int fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+      int r;
+      if (last && create_file) {
+        r = openat(dirfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (r >= 0)
+          close(r);
+      } else {
+        r = mkdirat(dirfd, comp, mode);
+      }
+      if (r < 0 && errno != EEXIST) {
+        if (slash)
+          *slash = '/';
+        sp_error_sys(err, "create %s inside the container root", cur);
+        close(dirfd);
+        return -1;
+      }
+      fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) {
+      if (slash)
+        *slash = '/';
+      sp_error_sys(err, "open %s inside the container root", cur);
+      close(dirfd);
+      return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      close(fd);
+      close(dirfd);
+      return sp_error_sys(err, "stat %s", cur);
+    }
+    if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlinkat(fd, "", target, sizeof target - 1);
+      close(fd);
+      close(dirfd);
+      if (n < 0)
+        return sp_error_sys(err, "readlink %s", cur);
+      target[n] = '\0';
+      if (++loops > MAX_SYMLINKS)
+        return sp_error_errno(err, ELOOP, "resolve %s inside the container root", path);
+      /* new path: (dir of comp or "/") + target + rest */
+      char next[PATH_MAX];
+      const char *rest = slash ? slash + 1 : "";
+      int w;
+      if (target[0] == '/') {
+        w = snprintf(next, sizeof next, "%s/%s", target, rest);
+      } else {
+        comp[0] = '\0'; /* cur now holds the parent prefix ("/a/b/") */
+        w = snprintf(next, sizeof next, "%s/%s/%s", cur, target, rest);
+      }
+      if (w >= (int)sizeof next)
+        return sp_error_errno(err, ENAMETOOLONG, "%s", path);
+      memcpy(cur, next, (size_t)w + 1);
+      clean_path(cur);
+      goto restart;
+    }
+    close(dirfd);
+    if (last)
+      return fd;
+    if (!S_ISDIR(st.st_mode)) {
+      close(fd);
+      *slash = '/';
+      return sp_error_errno(err, ENOTDIR, "create %s inside the container root", cur);
+    }
+    dirfd = fd;
+    *slash = '/';
+    comp = slash + 1;
+  }
+}
+
+/* ---- the mounts of the config ---------------------------------------- */
+
+static unsigned long locked_flags(const char *path) {
+  struct statvfs sv;
+  unsigned long f = 0;
+  if (statvfs(path, &sv) < 0)
+    return 0;
+  if (sv.f_flag & ST_NOSUID)
+    f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV)
+    f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC)
+    f |= MS_NOEXEC;
+  if (sv.f_flag & ST_RDONLY)
+    f |= MS_RDONLY;
+  if (sv.f_flag & ST_NOATIME)
+    f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME)
+    f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME)
+    f |= MS_RELATIME;
+  return f;
+}
+
+#define REMOUNT_MASK (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
+                      MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | \
+                      MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME)
+
+/* After mounting at DEST, apply flags, propagation and recursive attributes
+ * to the new mount (reopened: the old fd names what is underneath). */
+static int finish_mount(int rootfd, const char *dest, unsigned long flags,
+                        unsigned long propagation, uint64_t attr_set,
+                        uint64_t attr_clr, bool remount, bool in_userns,
+                        struct sp_error *err) {
+  if (!remount && !propagation && !attr_set && !attr_clr)
+    return 0;
+  int fd = sp_open_in_root(rootfd, dest, O_PATH, err);
+  if (fd < 0)
+    return -1;
+  char p[FD_PATH_MAX];
+  fd_path(p, fd);
+  int r = 0;
+  if (remount) {
+    unsigned long f = (flags & REMOUNT_MASK) | MS_REMOUNT | MS_BIND;
+    if (in_userns)
+      f |= locked_flags(p);
+    if (mount(NULL, p, NULL, f, NULL) < 0)
+      r = sp_error_sys(err, "remount %s", dest);
+  }
+  if (!r && propagation && mount(NULL, p, NULL, propagation, NULL) < 0)
+    r = sp_error_sys(err, "set propagation of %s", dest);
+  if (!r && (attr_set || attr_clr)) {
+    struct mount_attr a = {.attr_set = attr_set, .attr_clr = attr_clr};
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
+      r = sp_error_sys(err, "set recursive attributes of %s", dest);
+  }
+  close(fd);
+  return r;
+}
+
+/* cgroup mounts: cgroup2 on v2 hosts; on v1/hybrid hosts a tmpfs holding one
+ * mount per host hierarchy, each showing the container's own subtree. */
+static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
+                        bool in_userns, struct sp_error *err) {
+  char p[FD_PATH_MAX];
+  fd_path(p, target);
+  unsigned long flags = m->flags & ~(unsigned long)MS_RDONLY;
+  enum sp_cgroup_mode mode;
+  if (sp_cgroup_detect(NULL, &mode, err) < 0)
+    return -1;
+  if (mode == SP_CGROUP_V2 || mode == SP_CGROUP_DISABLED) {
+    if (mount("cgroup2", p, "cgroup2", m->flags, NULL) < 0)
+      return sp_error_sys(err, "mount cgroup2 on %s", m->destination);
+    return 0;
+  }
+  if (mount("tmpfs", p, "tmpfs", flags, "mode=755") < 0)
+    return sp_error_sys(err, "mount tmpfs on %s", m->destination);
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return sp_error_sys(err, "read /proc/self/mountinfo");
+  char line[4096];
+  int r = 0;
+  while (!r && fgets(line, sizeof line, f)) {
+    /* ... MOUNTPOINT ... - FSTYPE SOURCE SUPEROPTS */
+    char *fields[16] = {0};
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(line, " \n", &save); t && n < 16; t = strtok_r(NULL, " \n", &save))
+      fields[n++] = t;
+    int dash = -1;
+    for (int i = 0; i < n; i++)
+      if (!strcmp(fields[i], "-")) {
+        dash = i;
+        break;
+      }
+    if (dash < 0 || dash + 3 >= n || !fields[4])
+      continue;
+    const char *mp = fields[4], *fstype = fields[dash + 1], *opts = fields[dash + 3];
+    if (strncmp(mp, "/sys/fs/cgroup/", 15) != 0 || strchr(mp + 15, '/'))
+      continue;
+    bool v2 = !strcmp(fstype, "cgroup2");
+    if (!v2 && strcmp(fstype, "cgroup"))
+      continue;
+    const char *name = mp + 15;
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
+    int sfd = sp_mkdir_in_root(rootfd, sub, 0755, false, err);
+    if (sfd < 0) {
+      r = -1;
+      break;
+    }
+    char sp[FD_PATH_MAX];
+    fd_path(sp, sfd);
+    /* the controllers: the super options minus rw/ro and friends */
+    char data[512] = "";
+    if (!v2) {
+      char *s2 = NULL;
+      for (char *o = strtok_r((char *)opts, ",", &s2); o; o = strtok_r(NULL, ",", &s2)) {
+        if (!strcmp(o, "rw") || !strcmp(o, "ro") || !strncmp(o, "release_agent", 13) ||
+            !strcmp(o, "clone_children") || !strcmp(o, "noprefix"))
+          continue;
+        size_t l = strlen(data);
+        snprintf(data + l, sizeof data - l, "%s%s", l ? "," : "", o);
+      }
+    }
+    if (mount("cgroup", sp, v2 ? "cgroup2" : "cgroup", m->flags, v2 ? NULL : data) < 0)
+      r = sp_error_sys(err, "mount cgroup %s on %s", v2 ? "cgroup2" : data, sub);
+    close(sfd);
+  }
+  fclose(f);
+  if (!r && (m->flags & MS_RDONLY))
+    r = finish_mount(rootfd, m->destination, flags | MS_RDONLY, 0, 0, 0, true,
+                     in_userns, err);
+  (void)in_userns;
+  return r;
+}
+
+static int mount_one(int rootfd, const struct sp_mount *m,
+                     const struct sp_rootfs_opts *o, struct sp_error *err) {
+  const char *type = m->type;
+  char *src = NULL;
+  bool is_dir = true;
+  int r = -1;
+  if (m->bind) {
+    if (!m->source)
+      return sp_error_set(err, EINVAL, "bind mount needs a source");
+    src = m->source[0] == '/' ? strdup(m->source) : sp_path_join(o->bundle, m->source);
+    struct stat st;
+    if (stat(src, &st) < 0) {
+      sp_error_sys(err, "bind source %s", src);
+      free(src);
+      return -1;
+    }
+    is_dir = S_ISDIR(st.st_mode);
+  }
+  int target = sp_mkdir_in_root(rootfd, m->destination, 0755, !is_dir, err);
+  if (target < 0)
+    goto out;
+  char p[FD_PATH_MAX];
+  fd_path(p, target);
+  if (m->bind) {
+    unsigned long f = MS_BIND | (m->flags & MS_REC);
+    if (mount(src, p, NULL, f, NULL) < 0) {
+      sp_error_sys(err, "bind %s", src);
+      goto out;
+    }
+    bool remount = (m->flags & REMOUNT_MASK) != 0;
+    r = finish_mount(rootfd, m->destination, m->flags, m->propagation,
+                     m->rec_attr_set, m->rec_attr_clr, remount, o->in_userns, err);
+  } else if (type && !strcmp(type, "cgroup")) {
+    r = mount_cgroup(rootfd, m, target, o->in_userns, err);
+  } else {
+    const char *source = m->source ? m->source : type;
+    if (mount(source, p, type, m->flags & ~(unsigned long)(MS_BIND | MS_REC), m->data) < 0) {
+      /* sysfs cannot be mounted in a user namespace without its own
+       * network namespace: bind the host's /sys instead, read-only */
+      if (errno == EPERM && type && !strcmp(type, "sysfs") && o->in_userns) {
+        if (mount("/sys", p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+          sp_error_sys(err, "bind /sys on %s", m->destination);
+          goto out;
+        }
+        r = finish_mount(rootfd, m->destination, m->flags | MS_RDONLY, 0, 0, 0,
+                         true, true, err);
+        goto out;
+      }
+      sp_error_sys(err, "mount %s on %s (type %s, options \"%s\")", source,
+                   m->destination, type ? type : "none", m->data ? m->data : "");
+      goto out;
+    }
+    r = finish_mount(rootfd, m->destination, m->flags, m->propagation,
+                     m->rec_attr_set, m->rec_attr_clr, false, o->in_userns, err);
+  }
+out:
+  if (target >= 0)
+    close(target);
+  free(src);
+  return r;
+}
+
+/* pivot_root refuses a new root whose parent mount is shared: find the
+ * mount holding DIR and make it private (only in our mount namespace). */
+static int make_parent_private(const char *dir, struct sp_error *err) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return sp_error_sys(err, "read /proc/self/mountinfo");
+  char line[4096], best[PATH_MAX] = "/";
+  size_t best_len = 1;
+  while (fgets(line, sizeof line, f)) {
+    char mp[PATH_MAX];
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+      continue;
+    size_t l = strlen(mp);
+    if (l > best_len && !strncmp(dir, mp, l) && (dir[l] == '/' || dir[l] == '\0')) {
+      memcpy(best, mp, l + 1);
+      best_len = l;
+    }
+  }
+  fclose(f);
+  if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+    return sp_error_sys(err, "make %s private", best);
+  return 0;
+}
+
+static int mask_paths(const struct sp_linux *l, struct sp_error *err) {
+  int nullfd = -1, r = 0;
+  for (size_t i = 0; i < l->masked_paths_len && !r; i++) {
+    const char *path = l->masked_paths[i];
+    int fd = sp_open_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW, NULL);
+    if (fd < 0)
+      continue; /* absent: nothing to mask */
+    struct stat st;
+    char p[FD_PATH_MAX];
+    fd_path(p, fd);
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k") < 0)
+        r = sp_error_sys(err, "mask %s", path);
+    } else {
+      if (nullfd < 0) {
+        /* CVE-2025-31133: only the real /dev/null may mask anything */
+        struct stat ns;
+        nullfd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (nullfd < 0 || fstat(nullfd, &ns) < 0 || !S_ISCHR(ns.st_mode) ||
+            ns.st_rdev != makedev(1, 3)) {
+          r = sp_error_set(err, EINVAL, "mask %s: /dev/null is not the null device", path);
+          close(fd);
+          break;
+        }
+      }
+      char np[FD_PATH_MAX];
+      fd_path(np, nullfd);
+      if (mount(np, p, NULL, MS_BIND, NULL) < 0)
+        r = sp_error_sys(err, "mask %s", path);
+    }
+    close(fd);
+  }
+  if (nullfd >= 0)
+    close(nullfd);
+  return r;
+}
+
+static int readonly_paths(const struct sp_linux *l, bool in_userns,
+                          struct sp_error *err) {
+  for (size_t i = 0; i < l->readonly_paths_len; i++) {
+    const char *path = l->readonly_paths[i];
+    int fd = sp_open_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW, NULL);
+    if (fd < 0)
+      continue;
+    char p[FD_PATH_MAX];
+    fd_path(p, fd);
+    int r = mount(p, p, NULL, MS_BIND | MS_REC, NULL);
+    close(fd);
+    if (r < 0)
+      return sp_error_sys(err, "bind %s read-only", path);
+    if (finish_mount(AT_FDCWD, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     0, 0, 0, true, true, err) < 0)
+      return -1;
+    (void)in_userns;
+  }
+  return 0;
+}
+
+int sp_rootfs_setup(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
+                    struct sp_error *err) {
+  const struct sp_linux *l = &spec->linux_;
+  unsigned long prop = l->rootfs_propagation_flags
+                           ? l->rootfs_propagation_flags
+                           : MS_SLAVE | MS_REC;
+  if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+    return sp_error_sys(err, "set propagation of /");
+  if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return sp_error_sys(err, "bind rootfs %s", o->rootfs);
+  if ((prop & MS_SHARED) && !o->no_pivot) {
+    char *parent = sp_path_join(o->rootfs, "..");
+    char *clean = parent ? sp_abspath(parent) : NULL;
+    int r = clean ? make_parent_private(clean, err) : -1;
+    free(parent);
+    free(clean);
+    if (r < 0)
+      return -1;
+  }
+  int rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return sp_error_sys(err, "open rootfs %s", o->rootfs);
+  for (size_t i = 0; i < spec->mounts_len; i++) {
+    if (mount_one(rootfd, &spec->mounts[i], o, err) < 0) {
+      close(rootfd);
+      return sp_error_prefix(err, "mounts[%zu] %s", i, spec->mounts[i].destination);
+    }
+  }
+  if (sp_devices_setup(rootfd, spec, o->in_userns, err) < 0) {
+    close(rootfd);
+    return -1;
+  }
+  if (fchdir(rootfd) < 0) {
+    close(rootfd);
+    return sp_error_sys(err, "chdir to rootfs");
+  }
+  close(rootfd);
+  if (o->no_pivot) {
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+      return sp_error_sys(err, "move rootfs to /");
+    if (chroot(".") < 0)
+      return sp_error_sys(err, "chroot");
+  } else {
+    /* pivot_root(".", "."): the old root ends up on top, detach it */
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+      return sp_error_sys(err, "pivot_root %s", o->rootfs);
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+      return sp_error_sys(err, "make old root a slave");
+    if (umount2(".", MNT_DETACH) < 0)
+      return sp_error_sys(err, "detach old root");
+  }
+  if (chdir("/") < 0)
+    return sp_error_sys(err, "chdir /");
+  if (l->rootfs_propagation_flags &&
+      mount(NULL, "/", NULL, l->rootfs_propagation_flags, NULL) < 0)
+    return sp_error_sys(err, "set rootfsPropagation %s", l->rootfs_propagation);
+  return 0;
+}
+
+int sp_rootfs_finish(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
+                     struct sp_error *err) {
+  const struct sp_linux *l = &spec->linux_;
+  if (mask_paths(l, err) < 0 || readonly_paths(l, o->in_userns, err) < 0)
+    return -1;
+  if (spec->root_readonly) {
+    unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags("/");
+    if (mount(NULL, "/", NULL, f, NULL) < 0)
+      return sp_error_sys(err, "make root read-only");
+  }
+  return 0;
+}
