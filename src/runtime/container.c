@@ -225,7 +225,9 @@ static int do_create(struct ctx *c, struct sp_error *err) {
   if (c->statefd < 0)
     return -1;
   c->claimed = true;
-  if (mkfifoat(c->statefd, SP_EXEC_FIFO, 0622) < 0)
+  /* writable by the workload's user, whatever the umask */
+  if (mkfifoat(c->statefd, SP_EXEC_FIFO, 0600) < 0 ||
+      fchmodat(c->statefd, SP_EXEC_FIFO, 0622, 0) < 0)
     return sp_error_sys(err, "create exec.fifo");
   c->fifo_fd = openat(c->statefd, SP_EXEC_FIFO, O_PATH | O_CLOEXEC);
   if (c->fifo_fd < 0)

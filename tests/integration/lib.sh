@@ -467,13 +467,14 @@ leftovers() {
 	[ -z "$found" ] || fail "leftover processes in a cgroup of $id: $found"
 }
 
-# procs_in_cgroup ID: "pid cmdline" of every process in a cgroup whose path
+# procs_in_cgroup ID: "pid cmdline" of every live process in a cgroup whose path
 # mentions ID (e.g. a runtime's init that was never reaped).
 procs_in_cgroup() {
 	local f p
 	for f in $(grep -lF -- "$1" /proc/[0-9]*/cgroup 2>/dev/null); do
 		p=${f#/proc/}
 		p=${p%/cgroup}
+		pid_alive "$p" || continue # zombies are waiting for their reaper
 		echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
 	done
 }
