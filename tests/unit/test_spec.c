@@ -385,22 +385,79 @@ START_TEST(test_full_seccomp) {
 }
 END_TEST
 
-/* Every prefix of the full config is refused cleanly (error paths free
- * what was parsed so far; run under valgrind to see it). */
-START_TEST(test_truncated) {
+static size_t read_full(char *buf, size_t size) {
   FILE *f = fopen(FULL_CONFIG, "r");
   ck_assert_ptr_nonnull(f);
-  char buf[16384];
-  size_t n = fread(buf, 1, sizeof buf, f);
+  size_t n = fread(buf, 1, size - 1, f);
   fclose(f);
   ck_assert_uint_gt(n, 1000);
-  for (size_t len = 0; len < n - 2; len += 3) {
+  buf[n] = '\0';
+  return n;
+}
+
+/* Prefixes of the full config are refused as malformed, in one line. */
+START_TEST(test_truncated) {
+  char buf[16384];
+  size_t n = read_full(buf, sizeof buf);
+  for (size_t len = 0; len < n - 2; len += 11) {
     struct sp_spec s;
     struct sp_error e;
     ck_assert_int_eq(sp_spec_parse_buf(buf, len, "x.json", &s, &e), -1);
     ck_assert_msg(strncmp(e.msg, "x.json: invalid JSON: ", 22) == 0, "%zu: %s", len, e.msg);
     ck_assert(strchr(e.msg, '\n') == NULL);
   }
+}
+END_TEST
+
+/* Replace, one at a time, every number of the full config by -1.5 and
+ * every string value by 7: each must be refused with the path of that
+ * value, after everything before it was parsed (and must be freed: run
+ * under valgrind), except inside the sections sprout ignores. */
+START_TEST(test_mutations) {
+  char buf[16384], doc[16400];
+  size_t n = read_full(buf, sizeof buf), refused = 0;
+  const char *ignored = strstr(buf, "\"windows\"");
+  ck_assert_ptr_nonnull(ignored);
+  for (size_t i = 0; i < n; i++) {
+    size_t end;
+    const char *repl;
+    if (buf[i] == '"') {
+      end = i + 1;
+      while (buf[end] != '"')
+        end += buf[end] == '\\' ? 2 : 1;
+      end++;
+      size_t k = end;
+      while (buf[k] == ' ' || buf[k] == '\n')
+        k++;
+      if (buf[k] == ':') { /* a key */
+        i = end - 1;
+        continue;
+      }
+      repl = "7";
+    } else if (buf[i] == '-' || (buf[i] >= '0' && buf[i] <= '9')) {
+      end = i + strspn(buf + i, "-+.eE0123456789");
+      repl = "-1.5";
+    } else {
+      continue;
+    }
+    snprintf(doc, sizeof doc, "%.*s%s%s", (int)i, buf, repl, buf + end);
+    struct sp_spec s;
+    struct sp_error e;
+    char got[16];
+    int r = sp_spec_parse_buf(doc, strlen(doc), "m.json", &s, &e);
+    if (buf + i > ignored) {
+      ck_assert_msg(r == 0, "ignored section, offset %zu: %s", i, e.msg);
+      sp_spec_free(&s);
+    } else {
+      snprintf(got, sizeof got, "got %s", repl);
+      ck_assert_msg(r == -1, "accepted %s at offset %zu", repl, i);
+      ck_assert_msg(strncmp(e.msg, "m.json: .", 9) == 0 && strstr(e.msg, got) != NULL,
+                    "offset %zu: %s", i, e.msg);
+      refused++;
+    }
+    i = end - 1;
+  }
+  ck_assert_uint_gt(refused, 200);
 }
 END_TEST
 
@@ -684,10 +741,12 @@ static Suite *spec_suite(void) {
   suite_add_tcase(s, tc);
 
   tc = tcase_create("invalid");
+  tcase_set_timeout(tc, 60); /* valgrind */
   tcase_add_loop_test(tc, test_bad_case, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
   tcase_add_test(tc, test_oci_version);
   tcase_add_test(tc, test_malformed_json);
   tcase_add_test(tc, test_truncated);
+  tcase_add_test(tc, test_mutations);
   tcase_add_test(tc, test_messages_are_one_line);
   suite_add_tcase(s, tc);
 
