@@ -4,12 +4,20 @@
 
 #include "sprout/error.h"
 
-static void vset(struct sp_error *err, const char *fmt, va_list ap) {
-  vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-  /* one line, always */
-  for (char *p = err->msg; *p; p++)
+/* One line, always, and nothing a terminal would interpret: line breaks
+ * become spaces, other control bytes (a path or a cgroupsPath quoted from
+ * the user's input) '?'. */
+static void one_line(char *p) {
+  for (; *p; p++)
     if (*p == '\n' || *p == '\r')
       *p = ' ';
+    else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      *p = '?';
+}
+
+static void vset(struct sp_error *err, const char *fmt, va_list ap) {
+  vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  one_line(err->msg);
 }
 
 int sp_error_set(struct sp_error *err, int code, const char *fmt, ...) {
@@ -64,6 +72,7 @@ int sp_error_prefix(struct sp_error *err, const char *fmt, ...) {
   va_end(ap);
   if (n < 0)
     return -1;
+  one_line(prefix);
   size_t pl = strnlen(prefix, sizeof prefix - 1);
   size_t ml = strnlen(err->msg, sizeof err->msg - 1);
   if (pl + 2 >= sizeof err->msg)

@@ -120,7 +120,7 @@ skip() {
 t() {
 	local name=$1 line
 	shift
-	_FAIL=0 _SKIP= _DIAG=()
+	_FAIL=0 _SKIP='' _DIAG=()
 	"$@"
 	_TESTS=$((_TESTS + 1))
 	if [ -n "$_SKIP" ]; then
@@ -302,7 +302,7 @@ state() {
 		STATE=$OUT
 		STATUS=$(jq -r .status <<<"$OUT" 2>/dev/null)
 	else
-		STATE= STATUS=
+		STATE='' STATUS=''
 	fi
 }
 
@@ -442,6 +442,17 @@ expect_sprout_error() {
 
 # ---------------------------------------------------------- leftovers ---
 
+# not_other_runs: filter mount_snapshot lines, dropping the mounts of other
+# test runs going on at the same time on this machine (their private
+# /tmp/sprout-it-* directories), and those matching $SPROUT_IT_MOUNT_IGNORE
+# (an ERE on the mount point, for a shared development machine).
+not_other_runs() {
+	awk -v mine="$TMPDIR_IT" -v ignore="${SPROUT_IT_MOUNT_IGNORE:-}" '
+		$5 ~ "^/tmp/sprout-it-" && index($5 "/", mine "/") != 1 { next }
+		ignore != "" && $5 ~ ignore { next }
+		{ print }'
+}
+
 mount_snapshot() {
 	# mount id, parent, device, root, mount point, fs type, source
 	awk '{ for (i = 7; $i != "-"; i++); print $1, $2, $3, $4, $5, $(i+1), $(i+2) }' /proc/self/mountinfo | sort
@@ -457,9 +468,9 @@ leftovers() {
 	found=$(find /sys/fs/cgroup/* -maxdepth 4 -type d -name "*$id*" 2>/dev/null)
 	[ -z "$found" ] || fail "leftover cgroup: $found"
 	now=$(mount_snapshot)
-	found=$(comm -13 <(echo "$MOUNTS_BEFORE") <(echo "$now"))
+	found=$(comm -13 <(echo "$MOUNTS_BEFORE") <(echo "$now") | not_other_runs)
 	[ -z "$found" ] || fail "new host mounts: $found"
-	found=$(comm -23 <(echo "$MOUNTS_BEFORE") <(echo "$now"))
+	found=$(comm -23 <(echo "$MOUNTS_BEFORE") <(echo "$now") | not_other_runs)
 	[ -z "$found" ] || fail "host mounts gone: $found"
 	found=$(pgrep -a -f -- "$id")
 	[ -z "$found" ] || fail "leftover processes: $found"

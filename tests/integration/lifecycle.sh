@@ -134,25 +134,32 @@ t_delete_force() {
 t "delete --force: running container is killed and removed" t_delete_force
 
 t_kill_form() {
-	local sig=$1
+	# The workload records the signal it got in a host directory bound on
+	# its /tmp: TERM forms must deliver SIGTERM (not SIGKILL).
+	local sig=$1 want=$2 sigdir
 	new_container
-	sleeper_args
+	sigdir=$TMPDIR_IT/sig-$CID
+	mkdir -p "$sigdir"
+	add_mount /tmp bind "$sigdir" bind
+	set_args sh -c 'trap "echo TERM >/tmp/got; exit 0" TERM; trap "echo USR1 >/tmp/got; exit 0" USR1; sleep 100 & wait' "$CID"
 	rt run -d -b "$BUNDLE" "$CID"
 	expect_ok "run -d" || return
 	wait_status "$CID" running 5 || { fail "not running after run -d: '$STATUS'"; return; }
 	if [ -n "$sig" ]; then rt kill "$CID" "$sig"; else rt kill "$CID"; fi
 	expect_ok "kill ${sig:-(default)}" || return
 	wait_status "$CID" stopped 10 || fail "state after kill ${sig:-(default)}: '$STATUS', expected stopped"
+	expect_eq "$(cat "$sigdir/got" 2>/dev/null)" "$want" "signal the workload received"
 	rt delete "$CID"
 	expect_ok "delete of a stopped container" || return
 	forget "$CID"
 	leftovers_after "$CID"
 }
-t "kill (default signal TERM) -> stopped; delete" t_kill_form ""
-t "kill TERM -> stopped; delete" t_kill_form TERM
-t "kill SIGTERM -> stopped; delete" t_kill_form SIGTERM
-t "kill 15 -> stopped; delete" t_kill_form 15
-t "kill KILL -> stopped; delete" t_kill_form KILL
+t "kill (default signal) delivers SIGTERM -> stopped; delete" t_kill_form "" TERM
+t "kill TERM -> SIGTERM, stopped; delete" t_kill_form TERM TERM
+t "kill SIGTERM -> SIGTERM, stopped; delete" t_kill_form SIGTERM TERM
+t "kill 15 -> SIGTERM, stopped; delete" t_kill_form 15 TERM
+t "kill USR1 -> SIGUSR1, stopped; delete" t_kill_form USR1 USR1
+t "kill KILL -> stopped; delete" t_kill_form KILL ""
 
 t_state_after_delete() {
 	new_container
@@ -229,9 +236,9 @@ t_state_fields() {
 	sleeper_args
 	cfg '.annotations = {"org.sprout.test": $v, "empty": ""}' --arg v "value-$CID"
 	# relative bundle path: state must report it absolute
-	pushd "$TMPDIR_IT/bundles" >/dev/null
+	pushd "$TMPDIR_IT/bundles" >/dev/null || return
 	rt create -b "./$CID" "$CID"
-	popd >/dev/null
+	popd >/dev/null || return
 	expect_ok create || return
 	state "$CID"
 	s=$STATE
@@ -442,17 +449,17 @@ t "create --help exits 0 and describes create" t_help create create --help
 t_spec_cwd() {
 	local d=$TMPDIR_IT/spec-cwd before
 	mkdir -p "$d"
-	pushd "$d" >/dev/null
+	pushd "$d" >/dev/null || return
 	rt_noroot spec
-	popd >/dev/null
+	popd >/dev/null || return
 	expect_ok spec || return
 	jq -e '.ociVersion and .process and .root and .mounts and .linux' "$d/config.json" >/dev/null ||
 		fail "config.json is not a complete spec: $(head -c 300 "$d/config.json")"
 	echo '{"sentinel": true}' >"$d/config.json"
 	before=$(sha256sum <"$d/config.json")
-	pushd "$d" >/dev/null
+	pushd "$d" >/dev/null || return
 	rt_noroot spec
-	popd >/dev/null
+	popd >/dev/null || return
 	expect_failure "spec over an existing config.json"
 	expect_eq "$(sha256sum <"$d/config.json")" "$before" "config.json checksum after refused spec"
 	[ -n "$ERR" ] || fail "refused spec printed no error"
@@ -475,8 +482,9 @@ t_default_spec() {
 	mkdir -p "$BUNDLE"
 	rt_noroot spec --bundle "$BUNDLE"
 	expect_ok "spec --bundle" || return
-	# terminal: the default spec asks for one, and these tests have no tty
-	cfg '.root.path = $p | .process.args = ["true"] | .process.terminal = false' --arg p "$SPROUT_FIXTURE"
+	# only the root and the command change: the default must run with no
+	# tty (runc's default asks for a terminal and fails here)
+	cfg '.root.path = $p | .process.args = ["true"]' --arg p "$SPROUT_FIXTURE"
 	rt run -b "$BUNDLE" "$CID"
 	expect_ok "run of the default spec with args [true]"
 	leftovers_after "$CID"

@@ -347,7 +347,7 @@ t "--no-pivot runs the container" t_no_pivot
 t_host_table() {
 	local now found
 	now=$(mount_snapshot)
-	found=$(comm -3 <(echo "$RUN_MOUNTS_BEFORE") <(echo "$now"))
+	found=$(comm -3 <(echo "$RUN_MOUNTS_BEFORE") <(echo "$now") | not_other_runs)
 	[ -z "$found" ] || fail "host mount table changed during this file: $found"
 	found=$(grep -F "$SPROUT_FIXTURE" /proc/self/mountinfo)
 	[ -z "$found" ] || fail "mounts on the fixture on the host: $found"
