@@ -212,6 +212,8 @@ for script in "$REPO"/tests/integration/*.sh "$REPO"/tests/*/run.sh; do
 	[ -f "$script" ] || continue
 	rel=${script#"$REPO"/}
 	[ "$rel" = tests/integration/lib.sh ] && continue
+	# benchmarks are measurements, not pass/fail (tests/bench/run.sh)
+	[ "$rel" = tests/bench/run.sh ] && continue
 	wanted "$rel" || continue
 	case $rel in
 	tests/integration/*) name=integration/$(basename "$rel" .sh) ;;

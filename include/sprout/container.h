@@ -3,6 +3,7 @@
 #define SPROUT_CONTAINER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sprout/error.h"
 
@@ -11,6 +12,7 @@ struct sp_global {
   const char *cgroup_manager; /* "cgroupfs" (default) or "disabled" */
   bool systemd_cgroup;
   bool debug;
+  int rootless;              /* --rootless: enum sp_rootless (userns.h), 0 = auto */
 };
 
 struct sp_create_opts {
@@ -22,6 +24,10 @@ struct sp_create_opts {
   bool no_new_keyring;
   int preserve_fds;
   bool detach;               /* run only */
+  bool overlay;              /* --overlay[=DIR]: an overlay root */
+  const char *overlay_dir;   /* its DIR (kept upper/work), NULL: a tmpfs */
+  const char **lower;        /* --lower DIR..., top first */
+  size_t lower_len;
 };
 
 int sp_container_create(const struct sp_global *g,

@@ -7,6 +7,9 @@
 
 #include "sprout/spec.h"
 
+struct sp_overlay;
+struct sp_cgroup_join;
+
 struct sp_init_args {
   const struct sp_spec *spec;
   const char *rootfs;     /* absolute */
@@ -20,6 +23,11 @@ struct sp_init_args {
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;
+  int listen_fds;         /* systemd socket activation: fds 3.. (LISTEN_FDS) */
+  const struct sp_overlay *overlay; /* the overlay root, NULL: none */
+  const int *mount_fds;   /* per mounts[i]: a detached (idmapped) mount, or -1 */
+  bool new_timens;        /* create the time namespace here (new user namespace) */
+  struct sp_cgroup_join *cgroup_join; /* v1 tasks files to join, NULL: none */
 };
 
 /* Never returns: execs the workload or _exit(1) after telling the parent. */

@@ -27,6 +27,7 @@ int sp_idmap_write(pid_t pid, const struct sp_spec *spec, struct sp_error *err);
 int sp_timens_prepare(const struct sp_spec *spec, struct sp_error *err);
 
 /* ---- root filesystem (rootfs.c) ---- */
+struct sp_overlay;
 struct sp_rootfs_opts {
   const char *rootfs;  /* absolute host path of root.path */
   const char *bundle;  /* absolute bundle dir, for relative mount sources */
@@ -34,6 +35,13 @@ struct sp_rootfs_opts {
   bool new_mntns;
   bool in_userns;      /* a new user namespace: mknod is impossible */
   bool new_netns;
+  const struct sp_overlay *overlay; /* overlay root (overlay.h), NULL: none */
+  const int *mount_fds; /* per mounts[i]: a detached mount to attach, or -1 */
+  const char *self_cgroup; /* /proc/self/cgroup before the cgroupns unshare */
+  const char *mount_label; /* linux.mountLabel: context= on tmpfs-like mounts */
+  /* called after the mounts and devices, before pivot_root (hooks) */
+  int (*before_pivot)(void *arg, struct sp_error *err);
+  void *before_pivot_arg;
 };
 /* Propagation, the mounts, devices and pivot_root.  Runs in the init. */
 int sp_rootfs_setup(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
@@ -63,5 +71,35 @@ int sp_net_loopback_up(struct sp_error *err);
 /* Write to a file under /proc after checking /proc is a real procfs. */
 int sp_procfs_write(const char *path, const char *data, struct sp_error *err);
 bool sp_is_procfs(int fd);
+/* Refuse a mount whose resolved TARGET (an fd inside ROOTFS) is on procfs,
+ * unless M is proc, tmpfs, or a bind onto a file lxcfs provides. */
+int sp_procfs_mount_check(int target, const char *rootfs, const struct sp_mount *m,
+                          struct sp_error *err);
+
+/* ---- terminals (terminal.c) ---- */
+struct sp_pty {
+  int master, slave; /* O_CLOEXEC; -1 when closed */
+  char name[32];     /* "/dev/pts/N" inside the container */
+};
+/* A pty from the container's devpts (run inside the container's root):
+ * /dev/pts/ptmx opened with no symlink followed and checked to be devpts,
+ * unlocked, the slave from TIOCGPTPEER. */
+int sp_pty_open(struct sp_pty *pty, struct sp_error *err);
+void sp_pty_close(struct sp_pty *pty);
+/* TIOCSWINSZ on FD (either side). */
+int sp_pty_resize(int fd, unsigned rows, unsigned cols, struct sp_error *err);
+/* sp_pty_open, consoleSize, the slave owned by process.user.uid and, with
+ * CONSOLE, bound on /dev/console (made if missing; refused if it is
+ * anything but a file or a device). */
+int sp_pty_setup_child(const struct sp_process *proc, bool console,
+                       struct sp_pty *pty, struct sp_error *err);
+/* Bind SLAVE on /dev/console inside the root, through fds. */
+int sp_console_bind(int slave, struct sp_error *err);
+/* setsid, TIOCSCTTY, and the slave as fds 0, 1 and 2. */
+int sp_pty_become_ctty(int slave, struct sp_error *err);
+/* Connect to the console socket PATH (a unix stream or seqpacket socket). */
+int sp_console_connect(const char *path, struct sp_error *err);
+/* Send MASTER over SOCK in exactly one SCM_RIGHTS message (payload NAME). */
+int sp_console_send(int sock, int master, const char *name, struct sp_error *err);
 
 #endif

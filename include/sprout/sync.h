@@ -10,6 +10,9 @@ enum sp_sync_type {
   SP_SYNC_READY,       /* init -> parent: set up, now waiting on exec.fifo */
   SP_SYNC_ERROR,       /* init -> parent: text is the error, init exits */
   SP_SYNC_EXECED,      /* (unused marker) */
+  SP_SYNC_PTY,         /* init/exec -> parent: carries the pty master fd */
+  SP_SYNC_HOOKS,       /* init -> parent: mounts done, run prestart and
+                        * createRuntime hooks now, then send GO again */
 };
 
 int sp_sync_send(int fd, enum sp_sync_type type, const char *text);
@@ -17,5 +20,11 @@ int sp_sync_send(int fd, enum sp_sync_type type, const char *text);
  * (the peer died) is an error naming `what`. */
 int sp_sync_recv(int fd, enum sp_sync_type *type, char **text,
                  struct sp_error *err);
+/* The same carrying one fd (SCM_RIGHTS) with the message. */
+int sp_sync_send_fd(int fd, enum sp_sync_type type, const char *text, int passfd);
+/* Like sp_sync_recv; *passfd is the fd that came with the message (O_CLOEXEC)
+ * or -1.  (sp_sync_recv closes any fd that comes.) */
+int sp_sync_recv_fd(int fd, enum sp_sync_type *type, char **text, int *passfd,
+                    struct sp_error *err);
 
 #endif

@@ -23,6 +23,9 @@ void sp_log(enum sp_log_level level, const char *fmt, ...)
 void sp_log_fatal(const char *msg);
 /* Close the log fd (before exec of the workload, or in the child). */
 int sp_log_fd(void);
+/* Close the log in a child (the init): later records are dropped, never
+ * written to whatever file reuses the fd number. */
+void sp_log_close(void);
 
 /* ---- files (src/util/fs.c) ---- */
 /* mkdir -p with MODE for every created component. */

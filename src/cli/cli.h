@@ -33,6 +33,13 @@ int cmd_delete(const struct sp_global *, int, char **, const char **, struct sp_
 int cmd_state(const struct sp_global *, int, char **, const char **, struct sp_error *);
 int cmd_list(const struct sp_global *, int, char **, const char **, struct sp_error *);
 int cmd_spec(const struct sp_global *, int, char **, const char **, struct sp_error *);
+int cmd_features(const struct sp_global *, int, char **, const char **, struct sp_error *);
+int cmd_exec(const struct sp_global *, int, char **, const char **, struct sp_error *);
+int cmd_update(const struct sp_global *, int, char **, const char **, struct sp_error *);
+int cmd_pause(const struct sp_global *, int, char **, const char **, struct sp_error *);
+int cmd_resume(const struct sp_global *, int, char **, const char **, struct sp_error *);
+int cmd_ps(const struct sp_global *, int, char **, const char **, struct sp_error *);
+int cmd_events(const struct sp_global *, int, char **, const char **, struct sp_error *);
 
 /* Parse the command's flags with getopt_long; unknown flag or missing
  * value -> err.  Returns the getopt result stream through the callback. */

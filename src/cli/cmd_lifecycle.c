@@ -1,12 +1,14 @@
 /* create, run, start, kill, delete. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "sprout/parse.h"
 
-enum { O_PIDFILE = 256, O_CONSOLE, O_NOPIVOT, O_NOKEYRING, O_PRESERVE };
+enum { O_PIDFILE = 256, O_CONSOLE, O_NOPIVOT, O_NOKEYRING, O_PRESERVE, O_OVERLAY,
+       O_LOWER };
 
 static const struct option create_opts[] = {
     {"bundle", required_argument, NULL, 'b'},
@@ -16,6 +18,8 @@ static const struct option create_opts[] = {
     {"no-new-keyring", no_argument, NULL, O_NOKEYRING},
     {"preserve-fds", required_argument, NULL, O_PRESERVE},
     {"detach", no_argument, NULL, 'd'},
+    {"overlay", optional_argument, NULL, O_OVERLAY},
+    {"lower", required_argument, NULL, O_LOWER},
     {0}};
 
 static int create_flag(int opt, const char *arg, void *data, struct sp_error *err) {
@@ -31,6 +35,20 @@ static int create_flag(int opt, const char *arg, void *data, struct sp_error *er
       return sp_error_set(err, 0, "--preserve-fds: expected a number >= 0, got \"%s\"", arg);
     break;
   case 'd': o->detach = true; break;
+  case O_OVERLAY:
+    o->overlay = true;
+    o->overlay_dir = arg; /* --overlay=DIR; plain --overlay: a tmpfs */
+    break;
+  case O_LOWER: {
+    if (!*arg)
+      return sp_error_set(err, 0, "--lower: needs a directory");
+    const char **l = realloc(o->lower, (o->lower_len + 1) * sizeof *l);
+    if (!l)
+      return sp_error_set(err, 0, "--lower: out of memory");
+    o->lower = l;
+    o->lower[o->lower_len++] = arg;
+    break;
+  }
   }
   return 0;
 }
@@ -56,18 +74,24 @@ int cmd_create(const struct sp_global *g, int argc, char **argv,
                const char **id, struct sp_error *err) {
   struct sp_create_opts o = {0};
   int r = parse_create("create", argc, argv, &o, id, err);
-  if (r != 0)
-    return r < 0 ? -1 : 0;
-  return sp_container_create(g, &o, err);
+  if (r == 0)
+    r = sp_container_create(g, &o, err);
+  else
+    r = r < 0 ? -1 : 0;
+  free(o.lower);
+  return r;
 }
 
 int cmd_run(const struct sp_global *g, int argc, char **argv, const char **id,
             struct sp_error *err) {
   struct sp_create_opts o = {0};
   int r = parse_create("run", argc, argv, &o, id, err);
-  if (r != 0)
-    return r < 0 ? -1 : 0;
-  return sp_container_run(g, &o, err);
+  if (r == 0)
+    r = sp_container_run(g, &o, err);
+  else
+    r = r < 0 ? -1 : 0;
+  free(o.lower);
+  return r;
 }
 
 static int no_flag(int opt, const char *arg, void *data, struct sp_error *err) {

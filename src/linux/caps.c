@@ -7,7 +7,9 @@
  * (CAP_SETPCAP is needed to shrink the bounding set).  Names the running
  * kernel does not know (above /proc/sys/kernel/cap_last_cap) are skipped,
  * as runc does; names nobody knows are an error.  No capabilities object at
- * all means no capabilities. */
+ * all means no capabilities.  A capability the runtime itself does not hold
+ * (this host: CAP_SYS_RESOURCE) is an error naming it (runc: "unable to
+ * apply caps: operation not permitted"). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include <sys/prctl.h>
 
 #include "sprout/linux.h"
+#include "sprout/security.h"
 #include "sprout/util.h"
 
 #define CAP_NAME_MAX 64
@@ -241,6 +244,13 @@ int sp_caps_apply(const struct sp_process *proc, struct sp_error *err) {
     return -1;
   if (check_request(&m, last, err) < 0)
     return -1;
+  /* loading seccomp without no_new_privs needs CAP_SYS_ADMIN: kept (if
+   * held) until the filter is in, see security.c */
+  uint64_t sysadmin = UINT64_C(1) << CAP_SYS_ADMIN;
+  if (sp_security_keep_sysadmin() && (current_mask(CAP_PERMITTED, last) & sysadmin)) {
+    m.permitted |= sysadmin;
+    m.effective |= sysadmin;
+  }
   if (raise_effective(err) < 0 || drop_bounding(m.bounding, last, err) < 0 ||
       set_sets(&m, err) < 0 || set_ambient(&m, last, err) < 0)
     return -1;

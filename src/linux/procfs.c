@@ -9,6 +9,7 @@
  * a mount point and without magic links, and the file finally opened must
  * also live on procfs. */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -84,4 +85,41 @@ int sp_procfs_write(const char *path, const char *data, struct sp_error *err) {
   if (close(fd) < 0 && errno != EINTR)
     return sp_error_sys(err, "close %s", path);
   return 0;
+}
+
+/* Mounts onto procfs (CVE-2019-16884, CVE-2023-27561, CVE-2025-52881): a
+ * directory or file mounted over /proc or part of it would turn the
+ * runtime's procfs writes (labels, oom_score_adj, sysctl) or the
+ * /proc/self/fd paths it mounts through into something the config chose.
+ * The resolved target is checked, so a symlink in the rootfs leading into
+ * /proc is caught too.  Allowed: proc itself, a fresh tmpfs (empty: it can
+ * only make the runtime's writes fail, never redirect them; runc 1.1 allows
+ * it too), and binds onto the few files that lxcfs emulates (runc's list). */
+static const char *const lxcfs_files[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+    "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+int sp_procfs_mount_check(int target, const char *rootfs, const struct sp_mount *m,
+                          struct sp_error *err) {
+  if (!sp_is_procfs(target))
+    return 0;
+  const char *type = m->type ? m->type : "";
+  if ((!strcmp(type, "proc") || !strcmp(type, "tmpfs")) && !m->bind)
+    return 0; /* a new procfs, or an empty tmpfs: nothing planted */
+  char link[64], path[4096];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", target);
+  ssize_t n = readlink(link, path, sizeof path - 1);
+  if (n > 0) {
+    path[n] = '\0';
+    size_t rl = rootfs ? strlen(rootfs) : 0;
+    const char *rel = rl && !strncmp(path, rootfs, rl) ? path + rl : path;
+    for (size_t i = 0; i < sizeof lxcfs_files / sizeof lxcfs_files[0]; i++)
+      if (!strcmp(rel, lxcfs_files[i]))
+        return 0;
+  }
+  return sp_error_set(err, EPERM, "mount on %s: the target is inside /proc; only proc, "
+                      "tmpfs, or a bind onto a file lxcfs provides may go there",
+                      m->destination);
 }

@@ -17,6 +17,8 @@
 
 #include "sprout/cgroup.h"
 #include "sprout/linux.h"
+#include "sprout/security.h"
+#include "sprout/overlay.h"
 #include "sprout/util.h"
 
 #define FD_PATH_MAX 32
@@ -238,10 +240,76 @@ static int finish_mount(int rootfd, const char *dest, unsigned long flags,
   return r;
 }
 
+/* Same comma-separated items, in any order? */
+static bool same_set(const char *a, const char *b) {
+  char x[512], y[512];
+  snprintf(x, sizeof x, ",%s,", a);
+  snprintf(y, sizeof y, ",%s,", b);
+  for (int pass = 0; pass < 2; pass++) {
+    const char *s = pass ? y : x, *other = pass ? x : y;
+    for (const char *c = s + 1; *c; ) {
+      const char *e = strchr(c, ',');
+      if (!e)
+        break;
+      char item[128];
+      snprintf(item, sizeof item, ",%.*s,", (int)(e - c), c);
+      if (e > c && !strstr(other, item))
+        return false;
+      c = e + 1;
+    }
+  }
+  return true;
+}
+
+/* A v1 hierarchy cannot be mounted in a user namespace: bind the host's
+ * (MP, e.g. /sys/fs/cgroup/memory) subtree of the init's cgroup, which
+ * SELF_CGROUP (/proc/self/cgroup from before the cgroupns) names. */
+static int bind_cgroup_v1(int rootfd, const char *mp, const char *controllers,
+                          const char *self_cgroup, const char *target,
+                          unsigned long flags, const char *shown,
+                          struct sp_error *err) {
+  char src[PATH_MAX];
+  snprintf(src, sizeof src, "%s", mp);
+  for (const char *l = self_cgroup; l && *l; ) {
+    const char *nl = strchr(l, '\n');
+    size_t len = nl ? (size_t)(nl - l) : strlen(l);
+    char line[PATH_MAX];
+    snprintf(line, sizeof line, "%.*s", (int)len, l);
+    char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2) {
+      *c2 = '\0';
+      if (c1[1] && same_set(c1 + 1, controllers)) {
+        struct stat st;
+        snprintf(src, sizeof src, "%s%s", mp, c2 + 1);
+        if (stat(src, &st) < 0)
+          snprintf(src, sizeof src, "%s", mp);
+        break;
+      }
+    }
+    l = nl ? nl + 1 : l + len;
+  }
+  if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return sp_error_sys(err, "bind cgroup %s on %s", src, shown);
+  if (!(flags & MS_RDONLY))
+    return 0;
+  /* the new mount, not the directory under it */
+  int fd = sp_open_in_root(rootfd, shown, O_PATH, err);
+  if (fd < 0)
+    return -1;
+  char p[FD_PATH_MAX];
+  fd_path(p, fd);
+  int r = 0;
+  if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(p), NULL) < 0)
+    r = sp_error_sys(err, "remount cgroup %s read-only", shown);
+  close(fd);
+  return r;
+}
+
 /* cgroup mounts: cgroup2 on v2 hosts; on v1/hybrid hosts a tmpfs holding one
  * mount per host hierarchy, each showing the container's own subtree. */
 static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
-                        bool in_userns, struct sp_error *err) {
+                        bool in_userns, const char *self_cgroup,
+                        struct sp_error *err) {
   char p[FD_PATH_MAX];
   fd_path(p, target);
   unsigned long flags = m->flags & ~(unsigned long)MS_RDONLY;
@@ -303,8 +371,12 @@ static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
         snprintf(data + l, sizeof data - l, "%s%s", l ? "," : "", o);
       }
     }
-    if (mount("cgroup", sp, v2 ? "cgroup2" : "cgroup", m->flags, v2 ? NULL : data) < 0)
-      r = sp_error_sys(err, "mount cgroup %s on %s", v2 ? "cgroup2" : data, sub);
+    if (in_userns && !v2)
+      r = bind_cgroup_v1(rootfd, mp, data, self_cgroup, sp, m->flags, sub, err);
+    else if (mount("cgroup", sp, v2 ? "cgroup2" : "cgroup", m->flags, v2 ? NULL : data) < 0)
+      r = in_userns && errno == EPERM
+              ? bind_cgroup_v1(rootfd, mp, "", self_cgroup, sp, m->flags, sub, err)
+              : sp_error_sys(err, "mount cgroup %s on %s", v2 ? "cgroup2" : data, sub);
     close(sfd);
   }
   fclose(f);
@@ -315,7 +387,7 @@ static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
   return r;
 }
 
-static int mount_one(int rootfd, const struct sp_mount *m,
+static int mount_one(int rootfd, const struct sp_mount *m, int premade,
                      const struct sp_rootfs_opts *o, struct sp_error *err) {
   const char *type = m->type;
   char *src = NULL;
@@ -336,11 +408,21 @@ static int mount_one(int rootfd, const struct sp_mount *m,
   int target = sp_mkdir_in_root(rootfd, m->destination, 0755, !is_dir, err);
   if (target < 0)
     goto out;
+  /* nothing but proc (and lxcfs-style binds) over procfs */
+  if (sp_procfs_mount_check(target, o->rootfs, m, err) < 0)
+    goto out;
   char p[FD_PATH_MAX];
   fd_path(p, target);
   if (m->bind) {
     unsigned long f = MS_BIND | (m->flags & MS_REC);
-    if (mount(src, p, NULL, f, NULL) < 0) {
+    if (premade >= 0) {
+      /* made by the runtime (an idmapped clone of the source): attach it */
+      if (move_mount(premade, "", target, "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+        sp_error_sys(err, "attach the idmapped mount of %s", src);
+        goto out;
+      }
+    } else if (mount(src, p, NULL, f, NULL) < 0) {
       sp_error_sys(err, "bind %s", src);
       goto out;
     }
@@ -348,10 +430,17 @@ static int mount_one(int rootfd, const struct sp_mount *m,
     r = finish_mount(rootfd, m->destination, m->flags, m->propagation,
                      m->rec_attr_set, m->rec_attr_clr, remount, o->in_userns, err);
   } else if (type && !strcmp(type, "cgroup")) {
-    r = mount_cgroup(rootfd, m, target, o->in_userns, err);
+    r = mount_cgroup(rootfd, m, target, o->in_userns, o->self_cgroup, err);
   } else {
     const char *source = m->source ? m->source : type;
-    if (mount(source, p, type, m->flags & ~(unsigned long)(MS_BIND | MS_REC), m->data) < 0) {
+    /* linux.mountLabel (SELinux hosts only; refused earlier elsewhere) */
+    char *labelled = sp_lsm_mount_data(m->data, o->mount_label, type);
+    int mr = mount(source, p, type, m->flags & ~(unsigned long)(MS_BIND | MS_REC),
+                   labelled ? labelled : m->data);
+    int me = errno;
+    free(labelled);
+    errno = me;
+    if (mr < 0) {
       /* sysfs cannot be mounted in a user namespace without its own
        * network namespace: bind the host's /sys instead, read-only */
       if (errno == EPERM && type && !strcmp(type, "sysfs") && o->in_userns) {
@@ -478,16 +567,24 @@ int sp_rootfs_setup(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
     if (r < 0)
       return -1;
   }
+  /* the overlay root goes on top of the bind: from here on o->rootfs is it */
+  if (o->overlay && sp_overlay_mount(o->overlay, o->rootfs, o->in_userns, err) < 0)
+    return -1;
   int rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return sp_error_sys(err, "open rootfs %s", o->rootfs);
   for (size_t i = 0; i < spec->mounts_len; i++) {
-    if (mount_one(rootfd, &spec->mounts[i], o, err) < 0) {
+    if (mount_one(rootfd, &spec->mounts[i], o->mount_fds ? o->mount_fds[i] : -1, o,
+                  err) < 0) {
       close(rootfd);
       return sp_error_prefix(err, "mounts[%zu] %s", i, spec->mounts[i].destination);
     }
   }
   if (sp_devices_setup(rootfd, spec, o->in_userns, err) < 0) {
+    close(rootfd);
+    return -1;
+  }
+  if (o->before_pivot && o->before_pivot(o->before_pivot_arg, err) < 0) {
     close(rootfd);
     return -1;
   }

@@ -25,12 +25,18 @@
 
 #include "sprout/cgroup.h"
 #include "sprout/container.h"
+#include "sprout/hooks.h"
 #include "sprout/init.h"
 #include "sprout/linux.h"
+#include "sprout/netdev.h"
+#include "sprout/overlay.h"
 #include "sprout/parse.h"
+#include "sprout/security.h"
+#include "sprout/session.h"
 #include "sprout/spec.h"
 #include "sprout/state.h"
 #include "sprout/sync.h"
+#include "sprout/userns.h"
 #include "sprout/util.h"
 
 #ifndef CLONE_NEWTIME
@@ -51,6 +57,14 @@ struct ctx {
   int sock[2];
   pid_t pid;
   int pidfd;
+  struct sp_overlay ov;   /* --overlay / annotations */
+  int *mount_fds;         /* idmapped mounts, made before clone3 */
+  int netns_fd;           /* the container's netns (netDevices), -1 */
+  size_t netdevs_moved;
+  bool hook_failed;       /* poststop hooks run after the cleanup */
+  int console_fd;         /* --console-socket, connected (process.terminal) */
+  int pty_master;         /* a foreground run's terminal (no console socket) */
+  bool run_fg;            /* a foreground run: attaches the terminal itself */
 };
 
 static const char *root_of(const struct sp_global *g) {
@@ -82,14 +96,25 @@ static bool wait_exit(int pidfd, int timeout_ms) {
 
 static void ctx_cleanup(struct ctx *c) {
   struct sp_error ignored;
+  /* the poststop hooks' state, while state.json is there */
+  char *stopped = c->hook_failed && c->claimed
+                      ? sp_hooks_state_json(c->statefd, c->o->id, SP_STATUS_STOPPED)
+                      : NULL;
   if (c->pidfd >= 0) {
     syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
     waitpid(c->pid, NULL, 0);
   }
+  /* the netns lives on through netns_fd: its devices go home */
+  sp_netdevs_leave(&c->spec, c->netns_fd, c->netdevs_moved);
+  c->netdevs_moved = 0;
   if (c->cg_created)
     sp_cgroup_destroy(&c->cg, &ignored);
+  sp_overlay_unprepare(&c->ov);
   if (c->claimed)
     sp_state_remove(root_of(c->g), c->o->id, &ignored);
+  if (stopped)
+    sp_hooks_run_warn(&c->spec, SP_HOOK_POSTSTOP, stopped, c->o->id);
+  free(stopped);
 }
 
 static void ctx_free(struct ctx *c) {
@@ -103,6 +128,16 @@ static void ctx_free(struct ctx *c) {
       close(c->sock[i]);
   if (c->pidfd >= 0)
     close(c->pidfd);
+  if (c->netns_fd >= 0)
+    close(c->netns_fd);
+  if (c->console_fd >= 0)
+    close(c->console_fd);
+  if (c->pty_master >= 0) {
+    sp_tty_restore();
+    close(c->pty_master);
+  }
+  sp_idmap_mounts_close(c->mount_fds, c->spec.mounts_len);
+  sp_overlay_free(&c->ov);
   sp_cgroup_free(&c->cg);
   sp_spec_free(&c->spec);
   free(c->bundle);
@@ -140,9 +175,14 @@ static int check_input(struct ctx *c, struct sp_error *err) {
     return sp_error_set(err, ENOTDIR, "rootfs %s (.root.path): not a directory", c->rootfs);
   if (!sp_spec_namespace(s, SP_NS_MOUNT))
     return sp_error_set(err, 0, "config.json: .linux.namespaces: a mount namespace is required");
-  if (s->process.terminal && !o->console_socket)
+  /* a foreground run attaches the terminal to its own */
+  if (s->process.terminal && !o->console_socket && !c->run_fg)
     return sp_error_set(err, 0, "config.json: .process.terminal is true but no "
                                 "--console-socket was given");
+  /* as runc: the receiver would wait for a terminal that never comes */
+  if (!s->process.terminal && o->console_socket)
+    return sp_error_set(err, 0, "--console-socket given, but config.json's "
+                                ".process.terminal is false");
   if (o->preserve_fds < 0)
     return sp_error_set(err, 0, "--preserve-fds: must not be negative");
   if (sp_ns_open_paths(s, c->ns_fds, err) < 0)
@@ -152,6 +192,25 @@ static int check_input(struct ctx *c, struct sp_error *err) {
     return -1;
   if (sp_cgroup_resolve(mode, s->linux_.cgroups_path, o->id, &c->cg, err) < 0)
     return -1;
+  if (sp_rootless_active(c->g->rootless))
+    sp_rootless_cgroup_filter(&c->cg);
+  if (s->linux_.has_resources &&
+      sp_cgroup_check(c->cg.mode, &s->linux_.resources, ".linux.resources", err) < 0)
+    return sp_error_prefix(err, "config.json");
+  if (sp_overlay_resolve(s, c->bundle, o->overlay, o->overlay_dir, o->lower,
+                         o->lower_len, &c->ov, err) < 0 ||
+      sp_netdevs_check(s, err) < 0)
+    return -1;
+  /* CVE-2019-5736 (may re-execute this command from a sealed copy of the
+   * binary), seccomp compiled or cached, LSM labels and flags checked */
+  if (sp_security_prepare(s, &s->process, root_of(c->g), err) < 0)
+    return sp_error_prefix(err, "config.json");
+  /* last: the receiver sees the connection */
+  if (s->process.terminal && o->console_socket) {
+    c->console_fd = sp_console_connect(o->console_socket, err);
+    if (c->console_fd < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -212,9 +271,57 @@ static int parent_namespaces(struct ctx *c, struct sp_error *err) {
   if (c->ns_fds[SP_NS_TIME] >= 0 && setns(c->ns_fds[SP_NS_TIME], CLONE_NEWTIME) < 0)
     return sp_error_sys(err, "join time namespace");
   const struct sp_namespace *t = sp_spec_namespace(&c->spec, SP_NS_TIME);
-  if (t && !t->path && sp_timens_prepare(&c->spec, err) < 0)
+  /* with a new user namespace the init makes it (owned by that namespace) */
+  if (t && !t->path && !(sp_ns_new_flags(&c->spec) & CLONE_NEWUSER) &&
+      sp_timens_prepare(&c->spec, err) < 0)
     return -1;
   return 0;
+}
+
+/* createContainer / startContainer hooks run in the init: their state. */
+static int send_hooks_state(struct ctx *c, struct sp_error *err) {
+  char *a = sp_hooks_state_json(c->statefd, c->o->id, SP_STATUS_CREATING);
+  char *b = sp_hooks_state_json(c->statefd, c->o->id, SP_STATUS_CREATED);
+  int r = a && b ? sp_hooks_send_state(c->sock[0], a, b, err)
+                 : sp_error_errno(err, ENOMEM, "state for the hooks");
+  free(a);
+  free(b);
+  return r;
+}
+
+/* prestart, then createRuntime: in the runtime's namespaces. */
+static int run_create_hooks(struct ctx *c, struct sp_error *err) {
+  char *st = sp_hooks_state_json(c->statefd, c->o->id, SP_STATUS_CREATING);
+  if (!st)
+    return sp_error_errno(err, ENOMEM, "state for the hooks");
+  int r = sp_hooks_run(&c->spec, SP_HOOK_PRESTART, st, err);
+  if (r == 0)
+    r = sp_hooks_run(&c->spec, SP_HOOK_CREATE_RUNTIME, st, err);
+  free(st);
+  c->hook_failed = r < 0;
+  return r;
+}
+
+/* The init's next message.  Its terminal (process.terminal) comes on the
+ * way: passed on to the console socket in one message, or kept for a
+ * foreground run to attach to the caller's terminal. */
+static int recv_init(struct ctx *c, enum sp_sync_type *t, char **text,
+                     struct sp_error *err) {
+  for (;;) {
+    int fd = -1;
+    if (sp_sync_recv_fd(c->sock[0], t, text, &fd, err) < 0)
+      return -1;
+    if (*t != SP_SYNC_PTY) {
+      if (fd >= 0)
+        close(fd);
+      return 0;
+    }
+    int r = sp_pty_hand_off(&c->console_fd, fd, *text, &c->pty_master, err);
+    free(*text);
+    *text = NULL;
+    if (r < 0)
+      return -1;
+  }
 }
 
 static int do_create(struct ctx *c, struct sp_error *err) {
@@ -232,35 +339,90 @@ static int do_create(struct ctx *c, struct sp_error *err) {
   c->fifo_fd = openat(c->statefd, SP_EXEC_FIFO, O_PATH | O_CLOEXEC);
   if (c->fifo_fd < 0)
     return sp_error_sys(err, "open exec.fifo");
+  /* state.json (pid 0, the cgroup paths) before any cgroup exists: a create
+   * killed from here on leaves what `delete --force` needs to undo it */
+  if (save_state(c, err) < 0)
+    return -1;
+  /* NOTIFY_SOCKET: the container's own socket, bound on /run/notify */
+  if (sp_notify_prepare(&c->spec, c->statefd, root, c->o->id, err) < 0)
+    return -1;
+  if (sp_overlay_prepare(&c->ov, c->rootfs, sp_userns_host_uid(&c->spec, 0),
+                         sp_userns_host_gid(&c->spec, 0), err) < 0 ||
+      sp_record_save(c->statefd, &c->spec, err) < 0)
+    return -1;
   if (sp_cgroup_create(&c->cg, err) < 0)
     return -1;
   c->cg_created = true;
+  /* the limits before the init exists: a bad one fails the create */
+  if (sp_cgroup_apply(&c->cg, c->spec.linux_.has_resources ? &c->spec.linux_.resources : NULL,
+                      ".linux.resources", false, err) < 0)
+    return sp_error_prefix(err, "config.json");
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sock) < 0)
     return sp_error_sys(err, "socketpair");
   if (parent_namespaces(c, err) < 0)
     return -1;
 
+  if (sp_security_connect(c->o->id, c->bundle, err) < 0)
+    return -1;
   unsigned long all = sp_ns_new_flags(&c->spec);
   unsigned long flags = all & ~(unsigned long)(CLONE_NEWTIME | CLONE_NEWCGROUP);
   struct sp_init_args a = {
       .spec = &c->spec, .rootfs = c->rootfs, .bundle = c->bundle,
       .sync_fd = c->sock[1], .fifo_fd = c->fifo_fd,
-      .close_fds = {c->statefd, c->sock[0], sp_log_fd(), -1},
+      .close_fds = {c->statefd, c->sock[0], -1, -1},
       .new_ns = all, .new_cgroupns = all & CLONE_NEWCGROUP,
       .no_pivot = c->o->no_pivot, .no_new_keyring = c->o->no_new_keyring,
-      .preserve_fds = c->o->preserve_fds};
+      .preserve_fds = c->o->preserve_fds, .listen_fds = sp_listen_fds()};
   memcpy(a.ns_fds, c->ns_fds, sizeof a.ns_fds);
+  if (sp_idmap_mounts_prepare(&c->spec, c->bundle, &c->mount_fds, err) < 0)
+    return -1;
+  a.overlay = c->ov.enabled ? &c->ov : NULL;
+  a.mount_fds = c->mount_fds;
+  a.new_timens = (all & CLONE_NEWTIME) && (all & CLONE_NEWUSER);
   int pidfd = -1;
   struct clone_args ca = {.flags = flags | CLONE_PIDFD,
                           .pidfd = (uint64_t)(uintptr_t)&pidfd,
                           .exit_signal = SIGCHLD};
-  pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+  pid_t pid;
+  struct sp_cgroup_join cj;
+  bool cg_joined = false;
+  sp_cgroup_join_init(&cj);
+  if (sp_userns_needs_helper(flags, c->ns_fds)) {
+    /* join first, then the new user namespace: see userns.h */
+    for (int i = 0; i < SP_NS_COUNT; i++)
+      a.ns_fds[i] = -1;
+    pid = sp_clone_after_joins(flags, c->ns_fds, &pidfd, err);
+    if (pid < 0)
+      return -1;
+  } else {
+    /* no migration by pid (an RCU grace period): the init is born in its
+     * cgroup2 (CLONE_INTO_CGROUP) and moves itself into the v1 ones */
+    sp_cgroup_join_prepare(&c->cg, &cj);
+    a.cgroup_join = &cj;
+    if (cj.v2_fd >= 0) {
+      ca.flags |= CLONE_INTO_CGROUP;
+      ca.cgroup = (uint64_t)cj.v2_fd;
+    }
+    pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0 && (ca.flags & CLONE_INTO_CGROUP)) {
+      /* an older kernel, or a cgroup that refuses: sp_cgroup_enter says why */
+      ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+      pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    }
+    cg_joined = cj.complete && (cj.v2_fd < 0 || (ca.flags & CLONE_INTO_CGROUP));
+    if (pid > 0 && (ca.flags & CLONE_INTO_CGROUP))
+      sp_log(SP_LOG_DEBUG, "init %d born in %s (CLONE_INTO_CGROUP)", (int)pid,
+             sp_cgroup_dir(&c->cg, NULL));
+    if (pid != 0)
+      sp_cgroup_join_close(&cj);
+  }
   if (pid < 0)
     return sp_error_sys(err, "clone3 into new namespaces");
   if (pid == 0)
     sp_init_main(&a);
   c->pid = pid;
   c->pidfd = pidfd;
+  sp_security_parent_done();
   close(c->sock[1]);
   c->sock[1] = -1;
   sp_ns_close_fds(c->ns_fds);
@@ -269,31 +431,50 @@ static int do_create(struct ctx *c, struct sp_error *err) {
    * `delete --force` can find */
   if (save_state(c, err) < 0)
     return -1;
-  if ((all & CLONE_NEWUSER) && sp_idmap_write(pid, &c->spec, err) < 0)
+  if ((all & CLONE_NEWUSER) && sp_userns_map(pid, &c->spec, err) < 0)
     return -1;
-  if (sp_cgroup_enter(&c->cg, pid, err) < 0)
+  if (sp_netdevs_enter(&c->spec, pid, &c->netns_fd, &c->netdevs_moved, err) < 0)
+    return -1;
+  if (!cg_joined && sp_cgroup_enter(&c->cg, pid, err) < 0)
     return -1;
   if (sp_sync_send(c->sock[0], SP_SYNC_GO, NULL) < 0)
     return sp_error_sys(err, "start container init");
+  if (sp_hooks_init_needs_state(&c->spec) && send_hooks_state(c, err) < 0)
+    return -1;
   enum sp_sync_type t;
   char *text = NULL;
-  if (sp_sync_recv(c->sock[0], &t, &text, err) < 0)
+  if (recv_init(c, &t, &text, err) < 0)
     return -1;
+  if (t == SP_SYNC_HOOKS) {
+    /* mounts done, before pivot_root: the runtime's hooks */
+    free(text);
+    text = NULL;
+    if (run_create_hooks(c, err) < 0)
+      return -1;
+    if (sp_sync_send(c->sock[0], SP_SYNC_GO, NULL) < 0)
+      return sp_error_sys(err, "resume container init");
+    if (recv_init(c, &t, &text, err) < 0)
+      return -1;
+  }
   if (t == SP_SYNC_ERROR) {
     sp_error_set(err, 0, "%s", text ? text : "container init failed");
+    /* a createContainer hook failed: poststop hooks run after the cleanup */
+    c->hook_failed = text && !strncmp(text, "hook ", 5);
     free(text);
     return -1;
   }
   free(text);
   if (c->o->pid_file && write_pid_file(c->o->pid_file, pid, err) < 0)
     return -1;
+  sp_overlay_keep(&c->ov); /* a created container's UPPERDIR stays */
   return 0;
 }
 
 int sp_container_create(const struct sp_global *g,
                         const struct sp_create_opts *o, struct sp_error *err) {
   struct ctx c = {.g = g, .o = o, .statefd = -1, .fifo_fd = -1,
-                  .sock = {-1, -1}, .pidfd = -1,
+                  .sock = {-1, -1}, .pidfd = -1, .netns_fd = -1,
+                  .console_fd = -1, .pty_master = -1, .run_fg = false,
                   .ns_fds = {-1, -1, -1, -1, -1, -1, -1, -1}};
   int r = do_create(&c, err);
   if (r < 0)
@@ -319,8 +500,15 @@ static int release_fifo(int statefd, int pidfd, struct sp_error *err) {
       break;
     }
     if (p[0].revents & POLLIN) {
-      char b;
-      r = read(fd, &b, 1) == 1 ? 0 : sp_error_set(err, EIO, "container init did not start");
+      /* "0", or "E" and the error of a startContainer hook */
+      char b[SP_ERROR_MAX + 2];
+      ssize_t n = read(fd, b, sizeof b - 1);
+      if (n > 1 && b[0] == 'E') {
+        b[n] = '\0';
+        r = sp_error_set(err, 0, "%s", b + 1);
+      } else {
+        r = n >= 1 ? 0 : sp_error_set(err, EIO, "container init did not start");
+      }
       break;
     }
     if (p[1].revents) {
@@ -359,7 +547,17 @@ int sp_container_start(const struct sp_global *g, const char *id,
       if (pidfd < 0)
         r = sp_error_sys(err, "container \"%s\" init", id);
       else {
-        r = release_fifo(fd, pidfd, err);
+        /* NOTIFY_SOCKET: listen before the workload runs */
+        int nfd = sp_notify_bind(fd, err);
+        r = nfd == -1 ? -1 : release_fifo(fd, pidfd, err);
+        if (r == 0)
+          sp_hooks_after_start(fd, &st);
+        if (r == 0 && nfd >= 0) { /* until READY=1, unlocked meanwhile */
+          flock(fd, LOCK_UN);
+          r = sp_notify_wait(nfd, pidfd, st.pid, err);
+        }
+        if (nfd >= 0)
+          close(nfd);
         close(pidfd);
       }
     }
@@ -373,8 +571,16 @@ int sp_container_start(const struct sp_global *g, const char *id,
 static int destroy(const struct sp_global *g, const char *id, int statefd,
                    const struct sp_state *st, struct sp_error *err) {
   int pidfd = st->pid > 0 ? pidfd_open_checked(st->pid, st->pid_start) : -1;
+  /* netDevices to take back and poststop hooks: from runtime.json */
+  struct sp_teardown td;
+  sp_teardown_begin(statefd, st, pidfd >= 0, &td);
   if (pidfd >= 0) {
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    /* a paused container's init dies only once thawed */
+    struct sp_cgroup fz = {0};
+    if (load_cgroup(st, &fz, NULL) == 0 && fz.dirs_len)
+      sp_cgroup_freeze(&fz, false, NULL);
+    sp_cgroup_free(&fz);
     wait_exit(pidfd, 10000);
     close(pidfd);
   }
@@ -384,9 +590,10 @@ static int destroy(const struct sp_global *g, const char *id, int statefd,
     r = sp_cgroup_destroy(&cg, err);
     sp_cgroup_free(&cg);
   }
-  (void)statefd;
+  sp_teardown_devices(&td);
   if (sp_state_remove(root_of(g), id, r < 0 ? NULL : err) < 0)
     r = -1;
+  sp_teardown_end(&td, st);
   return r;
 }
 
@@ -432,14 +639,20 @@ int sp_container_kill(const struct sp_global *g, const char *id, int sig,
   int r = sp_state_load(fd, id, &st, err);
   if (r == 0) {
     enum sp_status s = sp_state_status(fd, &st);
-    if (s == SP_STATUS_STOPPED || s == SP_STATUS_CREATING) {
-      r = sp_error_set(err, ESRCH, "container \"%s\" is not running", id);
-    } else {
+    /* "container not running" is the text containerd's shim matches to
+     * tell a finished process from a failure; --all still reaches what is
+     * left in the cgroup of a stopped container (the shim's cleanup of a
+     * container sharing the host's pid namespace), as with runc */
+    if (s == SP_STATUS_CREATING || (s == SP_STATUS_STOPPED && !all)) {
+      r = sp_error_set(err, ESRCH, "container not running (status %s)", sp_status_name(s));
+    } else if (s != SP_STATUS_STOPPED) {
       int pidfd = pidfd_open_checked(st.pid, st.pid_start);
       if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
         r = sp_error_sys(err, "signal container \"%s\"", id);
       if (pidfd >= 0)
         close(pidfd);
+    }
+    if (r == 0) {
       struct sp_cgroup cg = {0};
       if (r == 0 && all && load_cgroup(&st, &cg, err) == 0) {
         pid_t *pids = NULL;
@@ -495,58 +708,52 @@ int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
   if (!o->detach)
     sigprocmask(SIG_BLOCK, &set, &old);
   struct ctx c = {.g = g, .o = o, .statefd = -1, .fifo_fd = -1,
-                  .sock = {-1, -1}, .pidfd = -1,
+                  .sock = {-1, -1}, .pidfd = -1, .netns_fd = -1,
+                  .console_fd = -1, .pty_master = -1, .run_fg = !o->detach,
                   .ns_fds = {-1, -1, -1, -1, -1, -1, -1, -1}};
   int r = do_create(&c, err);
+  int nfd = -2; /* NOTIFY_SOCKET: listen before the workload runs */
+  if (r == 0 && (nfd = sp_notify_bind(c.statefd, err)) == -1)
+    r = -1;
   if (r == 0)
     r = release_fifo(c.statefd, c.pidfd, err);
   if (r < 0) {
+    if (nfd >= 0)
+      close(nfd);
     ctx_cleanup(&c);
     ctx_free(&c);
     return -1;
   }
+  char *running = sp_hooks_state_json(c.statefd, o->id, SP_STATUS_RUNNING);
+  sp_hooks_run_warn(&c.spec, SP_HOOK_POSTSTART, running, o->id);
+  free(running);
   if (o->detach) {
+    if (nfd >= 0) { /* return once the workload is ready */
+      flock(c.statefd, LOCK_UN);
+      r = sp_notify_wait(nfd, c.pidfd, c.pid, err);
+      close(nfd);
+    }
     ctx_free(&c);
-    return 0;
+    return r;
   }
   /* foreground: unlock the state dir so kill/state work meanwhile */
   flock(c.statefd, LOCK_UN);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  int status = 0;
-  for (;;) {
-    struct pollfd p[2] = {{.fd = c.pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-    if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      break;
-    }
-    if (p[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {
-        if (si.ssi_signo != SIGCHLD)
-          syscall(SYS_pidfd_send_signal, c.pidfd, si.ssi_signo, NULL, 0);
-        break;
-      }
-    }
-    if (p[0].revents & POLLIN) {
-      siginfo_t info = {0};
-      if (waitid(P_PIDFD, (id_t)c.pidfd, &info, WEXITED) == 0) {
-        status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
-        break;
-      }
-      if (errno != EINTR)
-        break;
-    }
-  }
-  if (sfd >= 0)
-    close(sfd);
+  /* signals forwarded, the terminal attached, notify messages passed on */
+  struct sp_foreground f = {.pidfd = c.pidfd, .forward = &set, .master = c.pty_master,
+                            .notify_fd = nfd, .notify_pid = c.pid};
+  int status = sp_foreground_wait(&f);
+  if (nfd >= 0)
+    close(nfd);
   close(c.pidfd);
   c.pidfd = -1;
   /* the container is gone: remove it as `delete` would */
   flock(c.statefd, LOCK_EX);
   c.claimed = true;
   c.cg_created = true;
+  char *stopped = sp_hooks_state_json(c.statefd, o->id, SP_STATUS_STOPPED);
   ctx_cleanup(&c);
+  sp_hooks_run_warn(&c.spec, SP_HOOK_POSTSTOP, stopped, o->id);
+  free(stopped);
   ctx_free(&c);
   sigprocmask(SIG_SETMASK, &old, NULL);
   return status;

@@ -15,9 +15,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sprout/cgroup.h"
+#include "sprout/hooks.h"
 #include "sprout/init.h"
 #include "sprout/linux.h"
+#include "sprout/process.h"
+#include "sprout/security.h"
 #include "sprout/sync.h"
+#include "sprout/userns.h"
 #include "sprout/util.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
@@ -28,47 +33,6 @@ __attribute__((noreturn)) static void fail(struct sp_init_args *a,
                                            struct sp_error *err) {
   sp_sync_send(a->sync_fd, SP_SYNC_ERROR, err->msg);
   _exit(1);
-}
-
-static const char *env_get(const struct sp_process *p, const char *key) {
-  size_t kl = strlen(key);
-  for (size_t i = 0; i < p->env_len; i++)
-    if (!strncmp(p->env[i], key, kl) && p->env[i][kl] == '=')
-      return p->env[i] + kl + 1;
-  return NULL;
-}
-
-/* Find args[0] as execvp would, with the container's PATH, inside the
- * container (after pivot_root).  Returns a malloc'd path. */
-static char *find_exe(const struct sp_process *p, struct sp_error *err) {
-  const char *name = p->args[0];
-  struct stat st;
-  if (strchr(name, '/')) {
-    if (stat(name, &st) < 0) {
-      sp_error_sys(err, "exec \"%s\"", name);
-      return NULL;
-    }
-    if (S_ISDIR(st.st_mode) || access(name, X_OK) < 0) {
-      sp_error_errno(err, EACCES, "exec \"%s\"", name);
-      return NULL;
-    }
-    return strdup(name);
-  }
-  const char *path = env_get(p, "PATH");
-  if (!path)
-    path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  char *copy = strdup(path), *save = NULL, *found = NULL;
-  for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-    char *cand = sp_path_join(*d ? d : ".", name);
-    if (cand && stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-      found = cand;
-    else
-      free(cand);
-  }
-  free(copy);
-  if (!found)
-    sp_error_set(err, ENOENT, "exec \"%s\": executable file not found in $PATH", name);
-  return found;
 }
 
 static int set_hostnames(const struct sp_spec *s, struct sp_error *err) {
@@ -92,26 +56,100 @@ static int apply_sysctl(const struct sp_linux *l, struct sp_error *err) {
   return 0;
 }
 
-static void reset_signals(void) {
-  sigset_t all;
-  sigfillset(&all);
-  for (int s = 1; s < NSIG; s++)
-    signal(s, SIG_DFL);
-  sigprocmask(SIG_UNBLOCK, &all, NULL);
+/* process.terminal: a pty from the container's devpts bound on
+ * /dev/console; the master goes to the parent (for the console socket, or
+ * for `run` to attach it to the caller's terminal); the slave becomes the
+ * controlling terminal and the stdio. */
+static int setup_terminal(struct sp_init_args *a, const struct sp_process *proc,
+                          struct sp_error *err) {
+  struct sp_pty pty;
+  if (sp_pty_setup_child(proc, true, &pty, err) < 0)
+    return -1;
+  if (sp_sync_send_fd(a->sync_fd, SP_SYNC_PTY, pty.name, pty.master) < 0) {
+    sp_pty_close(&pty);
+    return sp_error_sys(err, "terminal: pass the pty to sprout");
+  }
+  int r = sp_pty_become_ctty(pty.slave, err);
+  sp_pty_close(&pty);
+  return r;
+}
+
+/* Socket activation: LISTEN_FDS as given, LISTEN_PID the workload's pid as
+ * it sees it (1 in its own pid namespace).  NULL: the env as configured. */
+static char **listen_env(const struct sp_init_args *a, const struct sp_process *proc) {
+  if (a->listen_fds <= 0)
+    return NULL;
+  char **envp = sp_env_build(proc->env, proc->env_len);
+  char n[16], pid[16];
+  snprintf(n, sizeof n, "%d", a->listen_fds);
+  snprintf(pid, sizeof pid, "%d", (int)getpid());
+  const char *names = getenv("LISTEN_FDNAMES");
+  if (!envp || sp_env_set(&envp, "LISTEN_FDS", n) < 0 ||
+      sp_env_set(&envp, "LISTEN_PID", pid) < 0 ||
+      (names && sp_env_set(&envp, "LISTEN_FDNAMES", names) < 0))
+    _exit(127);
+  return envp;
+}
+
+/* After the mounts, before pivot_root: the parent runs the prestart and
+ * createRuntime hooks (runtime namespace), then the createContainer hooks
+ * run here, in the container's namespaces. */
+struct pivot_hooks {
+  struct sp_init_args *a;
+  const char *state;
+};
+
+static int hooks_before_pivot(void *arg, struct sp_error *err) {
+  struct pivot_hooks *p = arg;
+  const struct sp_spec *spec = p->a->spec;
+  const struct sp_hook *l;
+  if (sp_hooks_of(spec, SP_HOOK_PRESTART, &l) || sp_hooks_of(spec, SP_HOOK_CREATE_RUNTIME, &l)) {
+    enum sp_sync_type t;
+    if (sp_sync_send(p->a->sync_fd, SP_SYNC_HOOKS, NULL) < 0)
+      return sp_error_sys(err, "ask sprout to run the createRuntime hooks");
+    /* anything but GO: the parent failed (a hook) and reports it */
+    if (sp_sync_recv(p->a->sync_fd, &t, NULL, err) < 0 || t != SP_SYNC_GO)
+      _exit(1);
+  }
+  return sp_hooks_run(spec, SP_HOOK_CREATE_CONTAINER, p->state, err);
+}
+
+/* /proc/self/cgroup (before a cgroup namespace hides the paths), for the
+ * cgroup v1 bind mounts of a user namespace; NULL when unreadable. */
+static char *read_self_cgroup(void) {
+  char *text = NULL;
+  size_t len;
+  struct sp_error ignored;
+  if (sp_read_file("/proc/self/cgroup", 1 << 16, &text, &len, &ignored) < 0)
+    return NULL;
+  return text;
 }
 
 void sp_init_main(struct sp_init_args *a) {
   struct sp_error err = {0};
+  char *state_creating = NULL, *state_created = NULL;
   const struct sp_spec *spec = a->spec;
   const struct sp_process *proc = &spec->process;
   for (int i = 0; i < 4 && a->close_fds[i] >= 0; i++)
     close(a->close_fds[i]);
+  sp_log_close();
   /* die with the parent during setup; cleared once set up */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
 
   enum sp_sync_type t;
   if (sp_sync_recv(a->sync_fd, &t, NULL, &err) < 0 || t != SP_SYNC_GO)
     _exit(1);
+  /* the state for createContainer and startContainer hooks */
+  if (sp_hooks_init_needs_state(spec) &&
+      sp_hooks_recv_state(a->sync_fd, &state_creating, &state_created, &err) < 0)
+    fail(a, &err);
+  /* host pid (for the seccomp listener), execCPUAffinity.initial: while
+   * the host's /proc is still ours */
+  if (sp_security_child_early(proc, &err) < 0)
+    fail(a, &err);
+  /* into the v1 cgroups by "0" to tasks: no migration by pid */
+  if (a->cgroup_join && sp_cgroup_join_self(a->cgroup_join, &err) < 0)
+    fail(a, &err);
   if (sp_ns_join(a->ns_fds, true, &err) < 0)
     fail(a, &err);
   bool in_userns = a->new_ns & CLONE_NEWUSER;
@@ -120,7 +158,10 @@ void sp_init_main(struct sp_init_args *a) {
       sp_error_sys(&err, "become root in the user namespace (is 0 mapped?)");
       fail(a, &err);
     }
+    if (a->new_timens && sp_timens_enter_new(spec, &err) < 0)
+      fail(a, &err);
   }
+  char *self_cgroup = in_userns ? read_self_cgroup() : NULL;
   if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
     sp_error_sys(&err, "create cgroup namespace");
     fail(a, &err);
@@ -131,7 +172,16 @@ void sp_init_main(struct sp_init_args *a) {
       .rootfs = a->rootfs, .bundle = a->bundle, .no_pivot = a->no_pivot,
       .new_mntns = a->new_ns & CLONE_NEWNS, .in_userns = in_userns,
       .new_netns = a->new_ns & CLONE_NEWNET};
+  struct pivot_hooks ph = {.a = a, .state = state_creating};
+  ro.overlay = a->overlay;
+  ro.mount_label = spec->linux_.mount_label;
+  ro.mount_fds = a->mount_fds;
+  ro.self_cgroup = self_cgroup;
+  ro.before_pivot = hooks_before_pivot;
+  ro.before_pivot_arg = &ph;
   if (sp_rootfs_setup(spec, &ro, &err) < 0)
+    fail(a, &err);
+  if (proc->terminal && setup_terminal(a, proc, &err) < 0)
     fail(a, &err);
   if (set_hostnames(spec, &err) < 0 || apply_sysctl(&spec->linux_, &err) < 0 ||
       sp_rootfs_finish(spec, &ro, &err) < 0)
@@ -146,23 +196,10 @@ void sp_init_main(struct sp_init_args *a) {
     sp_error_sys(&err, "set personality %s", spec->linux_.personality.domain);
     fail(a, &err);
   }
-  if (sp_rlimits_apply(proc, &err) < 0)
+  /* rlimits, user, cwd, executable, caps, no_new_privs (shared with exec) */
+  char *exe = NULL;
+  if (sp_process_setup(spec, proc, &exe, &err) < 0)
     fail(a, &err);
-  if (sp_user_apply(proc, &err) < 0)
-    fail(a, &err);
-  if (chdir(proc->cwd) < 0) {
-    sp_error_sys(&err, "process.cwd %s", proc->cwd);
-    fail(a, &err);
-  }
-  char *exe = find_exe(proc, &err);
-  if (!exe)
-    fail(a, &err);
-  if (sp_caps_apply(proc, &err) < 0)
-    fail(a, &err);
-  if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-    sp_error_sys(&err, "set no_new_privs");
-    fail(a, &err);
-  }
 
   /* set up: tell the parent, then wait for `start` on exec.fifo */
   prctl(PR_SET_PDEATHSIG, 0);
@@ -177,22 +214,23 @@ void sp_init_main(struct sp_init_args *a) {
       dprintf(STDERR_FILENO, "sprout: init: open exec.fifo: %s\n", strerror(errno));
       _exit(127);
     }
+    /* startContainer hooks: inside the container, after `start`, before
+     * the workload; a failure goes to `start` through the fifo ("E...") */
+    if (sp_hooks_run(spec, SP_HOOK_START_CONTAINER, state_created, &err) < 0) {
+      char msg[SP_ERROR_MAX + 1];
+      int n = snprintf(msg, sizeof msg, "E%s", err.msg);
+      if (write(w, msg, (size_t)(n < (int)sizeof msg ? n : (int)sizeof msg - 1)) < 0)
+        _exit(1);
+      _exit(1);
+    }
     if (write(w, "0", 1) != 1)
       _exit(127);
     close(w);
     close(a->fifo_fd);
   }
-  /* CVE-2024-21626: nothing of ours survives execve */
-  syscall(SYS_close_range, 3 + a->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-  reset_signals();
-  char **argv = calloc(proc->args_len + 1, sizeof *argv);
-  char **envp = calloc(proc->env_len + 1, sizeof *envp);
-  if (!argv || !envp)
-    _exit(127);
-  memcpy(argv, proc->args, proc->args_len * sizeof *argv);
-  if (proc->env_len)
-    memcpy(envp, proc->env, proc->env_len * sizeof *envp);
-  execve(exe, argv, envp);
-  dprintf(STDERR_FILENO, "sprout: exec \"%s\": %s\n", exe, strerror(errno));
+  /* close_range above the passed fds, signals, execve (shared with exec) */
+  sp_process_exec(spec, proc, exe, listen_env(a, proc),
+                  a->listen_fds + a->preserve_fds, &err);
+  dprintf(STDERR_FILENO, "sprout: %s\n", err.msg);
   _exit(127);
 }

@@ -236,12 +236,39 @@ static bool frozen(const struct sp_state *st) {
   return r;
 }
 
+/* exec.fifo exists: is the init still waiting on it?  It holds the fifo
+ * (an O_PATH fd) until `start` releases it and closes it before execve, so
+ * a fifo left by a `start` killed between releasing the init and removing
+ * the fifo does not make a running workload read "created" (and a second
+ * start wait forever).  When /proc/PID/fd cannot be read, the fifo decides. */
+static bool init_waits(int statefd, pid_t pid) {
+  struct stat fifo, st;
+  if (fstatat(statefd, SP_EXEC_FIFO, &fifo, AT_SYMLINK_NOFOLLOW) < 0)
+    return false;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+  DIR *d = opendir(path);
+  if (!d)
+    return true;
+  bool found = false, any = false;
+  struct dirent *e;
+  while (!found && (e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    any = true;
+    found = fstatat(dirfd(d), e->d_name, &st, 0) == 0 && st.st_dev == fifo.st_dev &&
+            st.st_ino == fifo.st_ino;
+  }
+  closedir(d);
+  return found || !any;
+}
+
 enum sp_status sp_state_status(int dirfd, const struct sp_state *st) {
   if (st->pid == 0 && !*st->created)
     return SP_STATUS_CREATING;
   if (!init_alive(st))
     return SP_STATUS_STOPPED;
-  if (faccessat(dirfd, SP_EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+  if (init_waits(dirfd, st->pid))
     return SP_STATUS_CREATED;
   if (frozen(st))
     return SP_STATUS_PAUSED;
@@ -298,6 +325,9 @@ int sp_state_list(const char *root, char ***ids, size_t *n, struct sp_error *err
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
         (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
       continue;
+    struct sp_error ignored;
+    if (sp_id_validate(e->d_name, &ignored) < 0)
+      continue; /* not a container: e.g. "@cache" (seccomp programs) */
     if (*n == cap) {
       cap = cap ? cap * 2 : 16;
       char **v = realloc(*ids, cap * sizeof *v);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "sprout/sync.h"
 
@@ -27,24 +29,86 @@ int sp_sync_send(int fd, enum sp_sync_type type, const char *text) {
   return r < 0 ? -1 : 0;
 }
 
-int sp_sync_recv(int fd, enum sp_sync_type *type, char **text,
-                 struct sp_error *err) {
+int sp_sync_send_fd(int fd, enum sp_sync_type type, const char *text, int passfd) {
+  struct msg m = {.type = type};
+  size_t n = text ? strnlen(text, sizeof m.text - 1) : 0;
+  if (n)
+    memcpy(m.text, text, n);
+  m.text[n] = '\0';
+  struct iovec iov = {.iov_base = &m, .iov_len = sizeof m.type + n + 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+                      .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+  ssize_t r;
+  do
+    r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? -1 : 0;
+}
+
+int sp_sync_recv_fd(int fd, enum sp_sync_type *type, char **text, int *passfd,
+                    struct sp_error *err) {
   struct msg m;
   ssize_t r;
   if (text)
     *text = NULL;
-  do
-    r = recv(fd, &m, sizeof m, 0);
-  while (r < 0 && errno == EINTR);
+  if (passfd)
+    *passfd = -1;
+  struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * 4)];
+    struct cmsghdr align;
+  } u;
+  struct msghdr mh;
+  do {
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = u.buf;
+    mh.msg_controllen = sizeof u.buf;
+    r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+  } while (r < 0 && errno == EINTR);
   if (r < 0)
     return sp_error_sys(err, "read from container init");
-  if (r < (ssize_t)sizeof m.type)
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+      continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int got;
+      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+      if (passfd && *passfd < 0)
+        *passfd = got;
+      else
+        close(got);
+    }
+  }
+  if (r < (ssize_t)sizeof m.type) {
+    if (passfd && *passfd >= 0) {
+      close(*passfd);
+      *passfd = -1;
+    }
     return sp_error_set(err, EPIPE, "container init exited during setup");
+  }
   m.text[sizeof m.text - 1] = '\0';
   if ((size_t)r < sizeof m)
-    ((char *)&m)[r < (ssize_t)sizeof m ? r : (ssize_t)sizeof m - 1] = '\0';
+    ((char *)&m)[r] = '\0';
   *type = m.type;
   if (text && r > (ssize_t)sizeof m.type)
     *text = strdup(m.text);
   return 0;
+}
+
+int sp_sync_recv(int fd, enum sp_sync_type *type, char **text,
+                 struct sp_error *err) {
+  return sp_sync_recv_fd(fd, type, text, NULL, err);
 }

@@ -329,9 +329,14 @@ int sp_spec_parse_file(const char *path, struct sp_spec *spec,
   char show[SP_JNAME_MAX];
   struct stat st;
   memset(spec, 0, sizeof *spec);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO with no writer must not hang the runtime (it reads
+   * as empty); reads themselves block again below, for a pipe that has one */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0)
     return sp_error_sys(err, "open %s", sp_jshow_n(path, show, sizeof show));
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0)
+    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
   if (fstat(fd, &st) < 0) {
     sp_error_sys(err, "stat %s", sp_jshow_n(path, show, sizeof show));
     close(fd);

@@ -33,6 +33,12 @@ int sp_log_open(const char *file, const char *format, bool debug,
 
 int sp_log_fd(void) { return log_fd; }
 
+void sp_log_close(void) {
+  if (log_fd >= 0)
+    close(log_fd);
+  log_fd = -1;
+}
+
 static void json_escape(struct sp_buf *b, const char *s) {
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;

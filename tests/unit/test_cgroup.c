@@ -719,6 +719,7 @@ static Suite *cgroup_suite(void) {
   tcase_add_test(tc, test_disabled_noop);
   tcase_add_test(tc, test_destroy_refuses_non_cgroup);
   suite_add_tcase(s, tc);
+
   return s;
 }
 

@@ -1,0 +1,265 @@
+/* Unit tests for src/linux/{selfexe,lsm,sched,security}.c and the procfs
+ * mount check: when the runtime binary needs the sealed copy (and that the
+ * copy is sealed), LSM requests on a host without the LSM, scheduler /
+ * I/O priority / affinity in forked children. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sprout/linux.h"
+#include "sprout/security.h"
+#include "sprout/spec.h"
+#include "sprout/util.h"
+
+static int parse(const char *process_extra, const char *linux_json, struct sp_spec *s,
+                 struct sp_error *e) {
+  char *j = NULL;
+  if (asprintf(&j, "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"r\"}, \"process\": "
+                   "{\"cwd\": \"/\", \"args\": [\"sh\"]%s}, \"linux\": %s}",
+               process_extra ? process_extra : "", linux_json ? linux_json : "{}") < 0)
+    return -1;
+  memset(s, 0, sizeof *s);
+  int r = sp_spec_parse_buf(j, strlen(j), "config.json", s, e);
+  free(j);
+  return r;
+}
+
+static int wait_child(pid_t pid) {
+  int st = 0;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---- the runtime binary (CVE-2019-5736) ---------------------------------------- */
+
+START_TEST(test_selfexe_decision) {
+  /* this test binary is what /proc/self/exe is here */
+  struct stat st;
+  ck_assert_int_eq(stat("/proc/self/exe", &st), 0);
+  struct sp_spec s;
+  struct sp_error e = {0};
+  ck_assert(!sp_selfexe_sealed());
+  /* no user namespace: writable unless on a read-only mount */
+  ck_assert_int_eq(parse(NULL, NULL, &s, &e), 0);
+  const char *r = sp_selfexe_status(&s);
+  ck_assert_msg(strstr(r, "writable") || strstr(r, "read-only"), "%s", r);
+  sp_spec_free(&s);
+  if (strstr(r, "read-only"))
+    return; /* a read-only build dir: the userns rules are not reached */
+  /* a user namespace that maps neither the owner nor the group */
+  char *lin = NULL;
+  uint32_t far = (uint32_t)(st.st_uid > 200000 ? 0 : 300000);
+  ck_assert_int_ge(asprintf(&lin, "{\"namespaces\": [{\"type\": \"user\"}, {\"type\": \"mount\"}],"
+                                  " \"uidMappings\": [{\"containerID\": 0, \"hostID\": %u, \"size\": 65536}],"
+                                  " \"gidMappings\": [{\"containerID\": 0, \"hostID\": %u, \"size\": 65536}]}",
+                           far, far),
+                   0);
+  ck_assert_int_eq(parse(NULL, lin, &s, &e), 0);
+  r = sp_selfexe_status(&s);
+  if (st.st_mode & S_IWOTH)
+    ck_assert_msg(strstr(r, "writable"), "%s", r);
+  else
+    ck_assert_msg(strstr(r, "no uid or gid"), "%s", r);
+  sp_spec_free(&s);
+  free(lin);
+  /* the owner mapped: it could chmod the binary */
+  ck_assert_int_ge(asprintf(&lin, "{\"namespaces\": [{\"type\": \"user\"}, {\"type\": \"mount\"}],"
+                                  " \"uidMappings\": [{\"containerID\": 0, \"hostID\": %u, \"size\": 1}],"
+                                  " \"gidMappings\": [{\"containerID\": 0, \"hostID\": %u, \"size\": 1}]}",
+                           (unsigned)st.st_uid, far),
+                   0);
+  ck_assert_int_eq(parse(NULL, lin, &s, &e), 0);
+  r = sp_selfexe_status(&s);
+  ck_assert_msg(strstr(r, "writable"), "%s", r);
+  sp_spec_free(&s);
+  free(lin);
+}
+END_TEST
+
+START_TEST(test_selfexe_reexec_sealed) {
+  /* the child re-executes this binary from a sealed copy; main() sees the
+   * marker and reports whether /proc/self/exe is sealed and read-only */
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    setenv("SPROUT_TEST_SELFEXE", "1", 1);
+    struct sp_error e = {0};
+    sp_selfexe_protect(NULL, &e);
+    /* returns only when no protection was needed or it failed */
+    _exit(strstr(sp_selfexe_status(NULL), "read-only") ? 0 : 90);
+  }
+  int code = wait_child(pid);
+  ck_assert_msg(code == 0, "re-executed child: %d (91: not sealed, 92: writable, 90: no "
+                "re-exec)", code);
+}
+END_TEST
+
+/* In the re-executed child: /proc/self/exe must be sealed and refuse writes. */
+static int selfexe_child_main(void) {
+  if (!sp_selfexe_sealed())
+    return 91;
+  int fd = open("/proc/self/exe", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = write(fd, "x", 1);
+    close(fd);
+    if (n == 1)
+      return 92;
+  }
+  return 0;
+}
+
+/* ---- LSM --------------------------------------------------------------------- */
+
+START_TEST(test_lsm_refused_when_off) {
+  unsigned on = sp_lsm_enabled();
+  struct sp_spec s;
+  struct sp_error e = {0};
+  ck_assert_int_eq(parse(", \"apparmorProfile\": \"sprout-x\"", NULL, &s, &e), 0);
+  int r = sp_lsm_check(&s, &s.process, &e);
+  if (on & SP_LSM_APPARMOR)
+    ck_assert_int_eq(r, 0);
+  else
+    ck_assert_msg(r < 0 && strstr(e.msg, ".process.apparmorProfile") &&
+                      strstr(e.msg, "AppArmor is not enabled"),
+                  "%s", e.msg);
+  sp_spec_free(&s);
+  ck_assert_int_eq(parse(", \"selinuxLabel\": \"system_u:system_r:container_t:s0\"",
+                         "{\"mountLabel\": \"system_u:object_r:container_file_t:s0\"}", &s, &e),
+                   0);
+  r = sp_lsm_check(&s, &s.process, &e);
+  if (on & SP_LSM_SELINUX)
+    ck_assert_int_eq(r, 0);
+  else
+    ck_assert_msg(r < 0 && strstr(e.msg, ".process.selinuxLabel") &&
+                      strstr(e.msg, "SELinux is not enabled"),
+                  "%s", e.msg);
+  sp_spec_free(&s);
+  /* nothing asked: nothing to refuse */
+  ck_assert_int_eq(parse(NULL, NULL, &s, &e), 0);
+  ck_assert_int_eq(sp_lsm_check(&s, &s.process, &e), 0);
+  ck_assert_int_eq(sp_lsm_exec_attrs(&s.process, &e), 0);
+  sp_spec_free(&s);
+  if (!(on & SP_LSM_SELINUX))
+    ck_assert_ptr_null(sp_lsm_mount_data("mode=755", "system_u:object_r:x:s0", "tmpfs"));
+  ck_assert_ptr_null(sp_lsm_mount_data("mode=755", NULL, "tmpfs"));
+  ck_assert_ptr_null(sp_lsm_mount_data(NULL, "l", "proc"));
+}
+END_TEST
+
+/* ---- scheduling ----------------------------------------------------------------- */
+
+START_TEST(test_sched_apply) {
+  if (geteuid() != 0)
+    return;
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct sp_spec s;
+    struct sp_error e = {0};
+    if (parse(", \"scheduler\": {\"policy\": \"SCHED_BATCH\", \"nice\": 5}, \"ioPriority\": "
+              "{\"class\": \"IOPRIO_CLASS_IDLE\"}",
+              NULL, &s, &e) < 0)
+      _exit(10);
+    if (sp_sched_apply(&s.process, &e) < 0)
+      _exit(11);
+    if (sched_getscheduler(0) != SCHED_BATCH)
+      _exit(12);
+    errno = 0;
+    if (getpriority(PRIO_PROCESS, 0) != 5)
+      _exit(13);
+    long io = syscall(SYS_ioprio_get, 1, 0);
+    if (io != (3 << 13))
+      _exit(14);
+    _exit(0);
+  }
+  ck_assert_int_eq(wait_child(pid), 0);
+}
+END_TEST
+
+START_TEST(test_affinity) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct sp_error e = {0};
+    cpu_set_t set;
+    if (sp_affinity_apply("0", &e) < 0)
+      _exit(10);
+    if (sched_getaffinity(0, sizeof set, &set) < 0 || CPU_COUNT(&set) != 1 || !CPU_ISSET(0, &set))
+      _exit(11);
+    if (sp_affinity_apply(NULL, &e) < 0)
+      _exit(12);
+    if (sched_getaffinity(0, sizeof set, &set) < 0 ||
+        CPU_COUNT(&set) != (int)sysconf(_SC_NPROCESSORS_ONLN))
+      _exit(13);
+    if (sp_affinity_apply("4000", &e) == 0) /* no such CPU */
+      _exit(14);
+    if (!strstr(e.msg, "4000"))
+      _exit(15);
+    _exit(0);
+  }
+  ck_assert_int_eq(wait_child(pid), 0);
+}
+END_TEST
+
+/* ---- mounts onto procfs -------------------------------------------------------------- */
+
+START_TEST(test_procfs_mount_check) {
+  struct sp_mount bind = {.destination = "/x", .type = "bind", .bind = true};
+  struct sp_mount proc = {.destination = "/proc", .type = "proc"};
+  struct sp_error e = {0};
+  int fd = open("/proc/self/oom_score_adj", O_PATH | O_CLOEXEC);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(sp_procfs_mount_check(fd, "", &bind, &e), -1);
+  ck_assert_msg(strstr(e.msg, "inside /proc"), "%s", e.msg);
+  close(fd);
+  fd = open("/proc", O_PATH | O_CLOEXEC);
+  ck_assert_int_eq(sp_procfs_mount_check(fd, "", &proc, &e), 0);
+  ck_assert_int_eq(sp_procfs_mount_check(fd, "", &bind, &e), -1);
+  struct sp_mount tmpfs = {.destination = "/proc/x", .type = "tmpfs"};
+  ck_assert_int_eq(sp_procfs_mount_check(fd, "", &tmpfs, &e), 0);
+  close(fd);
+  fd = open("/proc/cpuinfo", O_PATH | O_CLOEXEC);
+  ck_assert_int_eq(sp_procfs_mount_check(fd, "", &bind, &e), 0); /* lxcfs */
+  close(fd);
+  fd = open("/tmp", O_PATH | O_CLOEXEC);
+  ck_assert_int_eq(sp_procfs_mount_check(fd, "", &bind, &e), 0);
+  close(fd);
+}
+END_TEST
+
+static Suite *security_suite(void) {
+  Suite *s = suite_create("security");
+  TCase *tc = tcase_create("selfexe");
+  tcase_add_test(tc, test_selfexe_decision);
+  tcase_add_test(tc, test_selfexe_reexec_sealed);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("lsm");
+  tcase_add_test(tc, test_lsm_refused_when_off);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("sched");
+  tcase_add_test(tc, test_sched_apply);
+  tcase_add_test(tc, test_affinity);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("procfs");
+  tcase_add_test(tc, test_procfs_mount_check);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  /* the re-executed child of test_selfexe_reexec_sealed */
+  if (getenv("SPROUT_TEST_SELFEXE"))
+    return selfexe_child_main();
+  SRunner *sr = srunner_create(security_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failures = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failures ? EXIT_FAILURE : EXIT_SUCCESS;
+}
