@@ -49,6 +49,10 @@ int sp_write_all(int fd, const void *buf, size_t len);
 int sp_rm_rf(const char *path);
 /* Join two paths with a single '/' (malloc'd). */
 char *sp_path_join(const char *a, const char *b);
+/* Lexically clean IN into OUT (SIZE bytes): absolute, no "//", "." or
+ * ".." (which stops at "/").  OUT may be IN when IN is absolute.  -1 when
+ * it does not fit. */
+int sp_path_clean(const char *in, char *out, size_t size);
 /* Make PATH absolute against the cwd and clean "." and "//" (malloc'd). */
 char *sp_abspath(const char *path);
 

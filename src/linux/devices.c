@@ -50,42 +50,9 @@ static const struct {
     {"/dev/stderr", "/proc/self/fd/2"},
 };
 
-/* Lexically clean an absolute path into OUT: no "//", ".", ".."; "" when
- * it does not fit. */
+/* "" when it does not fit */
 static void clean(const char *in, char out[PATH_MAX]) {
-  size_t o = 0;
-  const char *s = in;
-  out[0] = '\0';
-  while (*s) {
-    while (*s == '/')
-      s++;
-    if (!*s)
-      break;
-    const char *e = s;
-    while (*e && *e != '/')
-      e++;
-    size_t l = (size_t)(e - s);
-    if (l == 1 && s[0] == '.') {
-      /* nothing */
-    } else if (l == 2 && s[0] == '.' && s[1] == '.') {
-      while (o > 0 && out[o - 1] != '/')
-        o--;
-      if (o > 0)
-        o--;
-    } else {
-      if (o + l + 2 > PATH_MAX) {
-        out[0] = '\0';
-        return;
-      }
-      out[o++] = '/';
-      memcpy(out + o, s, l);
-      o += l;
-    }
-    s = e;
-  }
-  if (o == 0)
-    out[o++] = '/';
-  out[o] = '\0';
+  sp_path_clean(in, out, PATH_MAX);
 }
 
 static bool same_path(const char *a, const char *b) {

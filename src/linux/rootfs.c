@@ -28,36 +28,7 @@ static void fd_path(char buf[FD_PATH_MAX], int fd) {
   snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
 }
 
-/* Lexically clean an absolute path in place: no "//", ".", "..". */
-static void clean_path(char *p) {
-  char *out = p, *s = p;
-  size_t o = 0;
-  while (*s) {
-    while (*s == '/')
-      s++;
-    if (!*s)
-      break;
-    char *e = s;
-    while (*e && *e != '/')
-      e++;
-    size_t l = (size_t)(e - s);
-    if (l == 1 && s[0] == '.') {
-    } else if (l == 2 && s[0] == '.' && s[1] == '.') {
-      while (o > 0 && out[o - 1] != '/')
-        o--;
-      if (o > 0)
-        o--;
-    } else {
-      out[o++] = '/';
-      memmove(out + o, s, l);
-      o += l;
-    }
-    s = e;
-  }
-  if (o == 0)
-    out[o++] = '/';
-  out[o] = '\0';
-}
+static void clean_path(char *p) { sp_path_clean(p, p, strlen(p) + 1); }
 
 int sp_open_in_root(int rootfd, const char *path, int flags,
                     struct sp_error *err) {

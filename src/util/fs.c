@@ -177,6 +177,45 @@ char *sp_path_join(const char *a, const char *b) {
   return out;
 }
 
+int sp_path_clean(const char *in, char *out, size_t size) {
+  /* writes never run ahead of reads when IN is absolute, so OUT may be IN */
+  size_t o = 0;
+  const char *s = in;
+  if (size < 2)
+    return -1;
+  while (*s) {
+    while (*s == '/')
+      s++;
+    if (!*s)
+      break;
+    const char *e = s;
+    while (*e && *e != '/')
+      e++;
+    size_t l = (size_t)(e - s);
+    if (l == 1 && s[0] == '.') {
+      /* nothing */
+    } else if (l == 2 && s[0] == '.' && s[1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--;
+    } else {
+      if (o + l + 2 > size) {
+        out[0] = '\0';
+        return -1;
+      }
+      out[o++] = '/';
+      memmove(out + o, s, l);
+      o += l;
+    }
+    s = e;
+  }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = '\0';
+  return 0;
+}
+
 char *sp_abspath(const char *path) {
   char *joined;
   if (path[0] == '/') {
@@ -188,36 +227,9 @@ char *sp_abspath(const char *path) {
     joined = sp_path_join(cwd, path);
     free(cwd);
   }
-  if (!joined)
-    return NULL;
-  /* clean: collapse "//", drop "/./", resolve "/../" lexically */
-  char *out = malloc(strlen(joined) + 2);
-  if (!out) {
-    free(joined);
-    return NULL;
-  }
-  size_t o = 0;
-  char *save = NULL;
-  for (char *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-    if (!strcmp(c, "."))
-      continue;
-    if (!strcmp(c, "..")) {
-      while (o > 0 && out[o - 1] != '/')
-        o--;
-      if (o > 0)
-        o--;
-      continue;
-    }
-    out[o++] = '/';
-    size_t l = strlen(c);
-    memcpy(out + o, c, l);
-    o += l;
-  }
-  if (o == 0)
-    out[o++] = '/';
-  out[o] = '\0';
-  free(joined);
-  return out;
+  if (joined)
+    sp_path_clean(joined, joined, strlen(joined) + 1);
+  return joined;
 }
 
 void sp_time_rfc3339(char *buf, size_t size, const struct timespec *ts) {
