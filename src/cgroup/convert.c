@@ -124,8 +124,12 @@ int sp_cgroup_parse_bytes(const char *s, int64_t *out) {
   }
   if (*s == '-' || *s == '+')
     goto bad;
+  /* digits and a '.' only, as runc's: strtod would also take "nan" (a NaN
+   * cast to int64 is undefined), "inf", hex and exponents */
+  if (!isdigit((unsigned char)*s))
+    goto bad;
   double v = strtod(s, &end);
-  if (end == s || errno)
+  if (end == s || errno || end != s + strspn(s, "0123456789."))
     goto bad;
   uint64_t mult = 1;
   const char *u = end;

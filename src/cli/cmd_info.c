@@ -82,8 +82,6 @@ int cmd_list(const struct sp_global *g, int argc, char **argv, const char **id,
       continue; /* removed meanwhile */
     if (sp_state_load(fd, ids[i], &rows[m].st, &e) == 0) {
       rows[m].status = sp_state_status(fd, &rows[m].st);
-      if (rows[m].status == SP_STATUS_CREATING)
-        rows[m].status = SP_STATUS_STOPPED;
       m++;
     }
     close(fd);

@@ -184,5 +184,7 @@ int sp_selfexe_protect(const struct sp_spec *spec, struct sp_error *err) {
   syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);
   int e = errno;
   close(copy);
+  free(argv[0]); /* the /proc/self/cmdline buffer (see own_argv) */
+  free(argv);
   return sp_error_errno(err, e, "CVE-2019-5736 protection: re-execute from a sealed copy");
 }

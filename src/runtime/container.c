@@ -236,12 +236,16 @@ static char *owner_name(void) {
   return strdup(buf);
 }
 
-static int save_state(struct ctx *c, struct sp_error *err) {
+/* state.json.  Until the init is READY, "created" is empty: the status reads
+ * "creating" (shown as stopped), never "created", so a create killed before
+ * its init was set up does not pass for a container that `start` could run. */
+static int save_state_as(struct ctx *c, bool ready, struct sp_error *err) {
   struct sp_state st = {0};
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
-  char created[64];
-  sp_time_rfc3339(created, sizeof created, &now);
+  char created[64] = "";
+  if (ready)
+    sp_time_rfc3339(created, sizeof created, &now);
   char *cgs = NULL;
   if (sp_cgroup_to_string(&c->cg, &cgs) < 0)
     return sp_error_sys(err, "encode cgroup paths");
@@ -261,6 +265,10 @@ static int save_state(struct ctx *c, struct sp_error *err) {
   free(st.owner);
   free(cgs);
   return r;
+}
+
+static int save_state(struct ctx *c, struct sp_error *err) {
+  return save_state_as(c, false, err);
 }
 
 /* The parent's own part of joining or creating pid and time namespaces:
@@ -464,6 +472,8 @@ static int do_create(struct ctx *c, struct sp_error *err) {
     return -1;
   }
   free(text);
+  if (save_state_as(c, true, err) < 0)
+    return -1;
   if (c->o->pid_file && write_pid_file(c->o->pid_file, pid, err) < 0)
     return -1;
   sp_overlay_keep(&c->ov); /* a created container's UPPERDIR stays */

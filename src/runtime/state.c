@@ -264,8 +264,10 @@ static bool init_waits(int statefd, pid_t pid) {
 }
 
 enum sp_status sp_state_status(int dirfd, const struct sp_state *st) {
-  if (st->pid == 0 && !*st->created)
-    return SP_STATUS_CREATING;
+  /* no "created" time yet: the create has not completed (its init has not
+   * reported READY, or the create was killed before recording it) */
+  if (!*st->created)
+    return init_alive(st) ? SP_STATUS_CREATING : SP_STATUS_STOPPED;
   if (!init_alive(st))
     return SP_STATUS_STOPPED;
   if (init_waits(dirfd, st->pid))
@@ -290,9 +292,9 @@ char *sp_state_to_json(const struct sp_state *st, enum sp_status status,
   sp_json_kstr(g, "ociVersion", SP_SPEC_VERSION);
   sp_json_kstr(g, "id", st->id);
   sp_json_kint(g, "pid", status == SP_STATUS_STOPPED ? 0 : st->pid);
-  /* "creating" is internal: clients only know the four spec states */
-  sp_json_kstr(g, "status", sp_status_name(status == SP_STATUS_CREATING
-                                               ? SP_STATUS_STOPPED : status));
+  /* "creating" (a spec state): a create still running, or one killed before
+   * it completed, whose init lives on; `delete --force` removes it */
+  sp_json_kstr(g, "status", sp_status_name(status));
   sp_json_kstr(g, "bundle", st->bundle);
   sp_json_kstr(g, "rootfs", st->rootfs);
   sp_json_kstr(g, "created", st->created);

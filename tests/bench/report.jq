@@ -50,6 +50,9 @@ def host_rows($rs; $par):
 	  (timerow($rs; "6.create.N"; "create, N present"; ["runc", "floor"])
 	   + ["<=1.2x create with 0 (\(ratio(mean($rs; "6.create.N"; "sprout"); mean($rs; "6.create.0"; "sprout")) | x); floor \(ratio(mean($rs; "6.create.N"; "floor"); mean($rs; "6.create.0"; "floor")) | x))",
 	      met(le(ratio(mean($rs; "6.create.N"; "sprout"); mean($rs; "6.create.0"; "sprout")); 1.2))]),
+	  (timerow($rs; "6.create.X"; "create, N live elsewhere"; ["runc", "floor"])
+	   + ["no scan: N present <=1.2x this (\(ratio(mean($rs; "6.create.N"; "sprout"); mean($rs; "6.create.X"; "sprout")) | x))",
+	      met(le(ratio(mean($rs; "6.create.N"; "sprout"); mean($rs; "6.create.X"; "sprout")); 1.2))]),
 	  (timerow($rs; "6.list.0"; "list, 0 present"; ["runc", "floor"]) + ["", ""]),
 	  (timerow($rs; "6.list.N"; "list, N present"; ["runc", "floor"])
 	   + ["(lists all: \(ratio(mean($rs; "6.list.N"; "sprout"); mean($rs; "6.list.0"; "sprout")) | x) of 0)", "-"]),

@@ -36,6 +36,7 @@ worker() {
 	local i id
 	for ((i = 0; i < $5; i++)); do
 		id=$4-$i
+		# shellcheck disable=SC2015 # any failure ends the worker
 		"$1" --root "$2" create --bundle "$3" "$id" >/dev/null 2>&1 &&
 			"$1" --root "$2" start "$id" >/dev/null 2>&1 &&
 			"$1" --root "$2" delete --force "$id" >/dev/null 2>&1 || {
@@ -102,6 +103,7 @@ fill)
 	;;
 empty)
 	bin=$1 root=$2
+	# shellcheck disable=SC2016 # the inner script's own variables
 	"$bin" --root "$root" list -q 2>/dev/null |
 		xargs -r -n 20 -P 2 sh -c 'r=$1; shift; for id; do "$0" --root "$r" delete --force "$id" >/dev/null 2>&1; done' "$bin" "$root"
 	;;

@@ -175,17 +175,44 @@ printf 'TERM\nSIGTERM\n15\nsigterm\nRTMIN+3\nSIGRTMAX-1\nSIGRTMIN\n0\n65\nKILL\n
 printf '18446744073709551615\n18446744073709551616\n-9223372036854775808\n9223372036854775807\n+1\n-0\n 1\n1 \n2147483648\n-2147483649\n007' | add fuzz_parse
 printf 'CAP_SYS_ADMIN\ncap_chown\nCAP_\nCAP_LAST_CAP\nCAP_CHECKPOINT_RESTORE\npid\nnetwork\nmount\nipc\nuts\nuser\ncgroup\ntime\npidd' | add fuzz_parse
 
-# cgroups: paths, this host's mountinfo and cgroup files, stored forms
+# cgroups: paths, a hybrid host's mountinfo and cgroup files (the test
+# machine's), stored forms
+HYBRID_MOUNTINFO='22 27 0:21 / /proc rw,relatime - proc proc rw
+27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw'
+HYBRID_CGROUP='9:name=systemd:/
+8:pids:/
+4:memory:/process_api/e8d4d0249ef55f1e76e123d111908814
+1:cpu:/
+0::/'
 for mode in 0 1 2 3; do
 	for p in /a/b sprout/x "system.slice:sprout:abc" "user.slice:p:n" "a//./b/" "id-1
 /c" "" "/a:b\\c"; do
 		{ printf "\\x$(printf %02x $mode)"; printf '%s' "$p"; } | add fuzz_cgroup
 	done
-	{ printf "\\x$(printf %02x $((4 | mode)))"; cat /proc/self/mountinfo; printf '\0'; cat /proc/self/cgroup; } | add fuzz_cgroup
+	{ printf "\\x$(printf %02x $((4 | mode)))"; printf '%s\n' "$HYBRID_MOUNTINFO"; printf '\0'; printf '%s\n' "$HYBRID_CGROUP"; } | add fuzz_cgroup
 	{ printf "\\x$(printf %02x $((4 | mode)))"; printf '30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n'; printf '\0'; printf '0::/user.slice/x\n'; } | add fuzz_cgroup
 	{ printf "\\x$(printf %02x $((8 | mode)))"; printf '/sys/fs/cgroup/pids//sprout/x:/sys/fs/cgroup/memory//sprout/x:/sys/fs/cgroup/unified/a//b'; } | add fuzz_cgroup
 	{ printf "\\x$(printf %02x $((8 | mode)))"; printf '/sys/fs/cgroup//a\\:b:/sys/fs/cgroup/cpu,cpuacct/x'; } | add fuzz_cgroup
 done
+
+# cgroup values: byte sizes (op 0), resources (op 1), numbers (op 2)
+for v in 512 512k 1.5g 2MiB 1GB -1 0 1t 3P 9223372036854775807 1.5 "1 g" x ""; do
+	{ printf '\x00'; printf '%s' "$v"; } | add fuzz_cgconvert
+done
+for f in "$OUT"/fuzz_resources/*; do
+	{ printf '\x01'; cat "$f"; } | add fuzz_cgconvert
+done
+{ printf '\x02'; printf '\x00\x04\x00\x00\x00\x00\x00\x00'; printf '\x00\x10\x00\x00\x00\x00\x00\x00'; printf 'max 100000'; } | add fuzz_cgconvert
+{ printf '\x02'; printf '\xff\xff\xff\xff\xff\xff\xff\xff'; printf '\x0a\x00\x00\x00\x00\x00\x00\x00'; printf 'memory.max'; } | add fuzz_cgconvert
 
 # ---- dictionary: the words the parsers know --------------------------------
 
@@ -196,6 +223,8 @@ done
 		"$REPO"/src/util/parse.c | sort -u | sed 's/^"\(.*\)"$/"\\"\1\\""/'
 	grep -ho '"[A-Za-z_][A-Za-z0-9_.+-]*"' "$REPO"/src/spec/*.c "$REPO"/src/util/parse.c | sort -u
 	sed -n 's/^#define \(CAP_[A-Z_]*\)[[:space:]]*[0-9][0-9]*$/"\\"\1\\""/p' /usr/include/linux/capability.h
+	# what strtod and friends would take
+	printf '"%s"\n' nan inf 0x e+ KiB MiB GiB max '-1' 9223372036854775807 18446744073709551615
 } >"$REPO/tests/fuzz/sprout.dict"
 
 for d in "$OUT"/*/; do

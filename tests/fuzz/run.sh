@@ -30,7 +30,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 FUZZ_BUILD=${FUZZ_BUILD:-/tmp/sprout-fuzz-build}
 FUZZ_ARTIFACTS=${FUZZ_ARTIFACTS:-$FUZZ_BUILD/artifacts}
-ALL_TARGETS="fuzz_spec fuzz_process fuzz_resources fuzz_seccomp fuzz_mountopt fuzz_parse fuzz_cgroup"
+ALL_TARGETS="fuzz_spec fuzz_process fuzz_resources fuzz_seccomp fuzz_mountopt fuzz_parse fuzz_cgroup fuzz_cgconvert"
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-$ALL_TARGETS}"
 CC=${CC_FUZZ:-clang}
 

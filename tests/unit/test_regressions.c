@@ -36,6 +36,7 @@ int fuzz_replay_fuzz_seccomp(const uint8_t *data, size_t size);
 int fuzz_replay_fuzz_mountopt(const uint8_t *data, size_t size);
 int fuzz_replay_fuzz_parse(const uint8_t *data, size_t size);
 int fuzz_replay_fuzz_cgroup(const uint8_t *data, size_t size);
+int fuzz_replay_fuzz_cgconvert(const uint8_t *data, size_t size);
 
 static const struct {
   const char *name;
@@ -48,6 +49,7 @@ static const struct {
     {"fuzz_mountopt", fuzz_replay_fuzz_mountopt},
     {"fuzz_parse", fuzz_replay_fuzz_parse},
     {"fuzz_cgroup", fuzz_replay_fuzz_cgroup},
+    {"fuzz_cgconvert", fuzz_replay_fuzz_cgconvert},
 };
 #define NTARGETS (sizeof targets / sizeof targets[0])
 
@@ -158,6 +160,30 @@ START_TEST(test_error_messages_one_line) {
 }
 END_TEST
 
+/* fuzz_cgconvert, first run: sp_cgroup_parse_bytes (update --memory VALUE)
+ * handed strtod's "nan" to an int64 cast, undefined behaviour that UBSan
+ * reports; "inf", hex and exponents were taken too, unlike runc.  Now the
+ * number is digits and one '.', as in runc's RAMInBytes.
+ * (tests/fuzz/regressions/fuzz_cgconvert/parse-bytes-*) */
+START_TEST(test_parse_bytes_not_a_number) {
+  static const char *const bad[] = {"nan", "NaN", "inf", "infinity", "0x10", "1e3",
+                                    "1e3k", "1.5.5", ".5", "-0", "+1", " 1", "1 g"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int64_t v = 7;
+    ck_assert_msg(sp_cgroup_parse_bytes(bad[i], &v) == -1, "\"%s\" accepted as %lld", bad[i],
+                  (long long)v);
+    ck_assert_int_eq(v, 7);
+  }
+  int64_t v = 0;
+  ck_assert_int_eq(sp_cgroup_parse_bytes("1.5g", &v), 0);
+  ck_assert_int_eq(v, 1536LL << 20);
+  ck_assert_int_eq(sp_cgroup_parse_bytes("2MiB", &v), 0);
+  ck_assert_int_eq(v, 2LL << 20);
+  ck_assert_int_eq(sp_cgroup_parse_bytes("-1", &v), 0);
+  ck_assert_int_eq(v, -1);
+}
+END_TEST
+
 static Suite *regressions_suite(void) {
   Suite *s = suite_create("regressions");
   TCase *tc = tcase_create("replay");
@@ -168,6 +194,7 @@ static Suite *regressions_suite(void) {
   tc = tcase_create("found");
   tcase_add_test(tc, test_cgroup_stored_control_byte);
   tcase_add_test(tc, test_error_messages_one_line);
+  tcase_add_test(tc, test_parse_bytes_not_a_number);
   suite_add_tcase(s, tc);
   return s;
 }
