@@ -80,6 +80,14 @@ fi
 
 # ------------------------------------------------------------ build ---
 
+# the packages the suites need (the README's test command must work on a
+# fresh machine after the quick start's first command)
+if ! bash "$REPO/tests/install-deps.sh"; then
+	FAILED=$((FAILED + 1))
+	summary "packages" "FAILED (tests/install-deps.sh)"
+	finish
+fi
+
 echo "== build ($BUILD)"
 if [ -n "$NO_BUILD" ]; then
 	echo "(skipped: --no-build)"

@@ -61,6 +61,9 @@ char *sp_abspath(const char *path);
 void sp_time_rfc3339(char *buf, size_t size, const struct timespec *ts);
 
 /* ---- processes ---- */
+/* Sanitizer builds: run LeakSanitizer's check now, not at exit (call before
+ * setns(CLONE_NEWPID), after which it could not run); a no-op otherwise. */
+void sp_leak_check_now(void);
 /* Start time (field 22 of /proc/PID/stat), 0 when the process is gone. */
 uint64_t sp_proc_start_time(pid_t pid);
 

@@ -274,6 +274,8 @@ static int save_state(struct ctx *c, struct sp_error *err) {
 /* The parent's own part of joining or creating pid and time namespaces:
  * both apply to the children of the caller, so they happen before clone3. */
 static int parent_namespaces(struct ctx *c, struct sp_error *err) {
+  if (c->ns_fds[SP_NS_PID] >= 0)
+    sp_leak_check_now();
   if (c->ns_fds[SP_NS_PID] >= 0 && setns(c->ns_fds[SP_NS_PID], CLONE_NEWPID) < 0)
     return sp_error_sys(err, "join pid namespace");
   if (c->ns_fds[SP_NS_TIME] >= 0 && setns(c->ns_fds[SP_NS_TIME], CLONE_NEWTIME) < 0)

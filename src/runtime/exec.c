@@ -437,6 +437,8 @@ static void cleanup(struct xctx *x, bool failed) {
 }
 
 static int start_child(struct xctx *x, struct sp_error *err) {
+  if (x->parent_ns)
+    sp_leak_check_now(); /* sanitizer builds: see util.h */
   if (x->parent_ns && ns_join(x->init_pidfd, x->st.pid, x->parent_ns, err) < 0)
     return sp_error_prefix(err, "pid/time namespace");
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->sock) < 0)

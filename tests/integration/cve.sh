@@ -56,7 +56,8 @@ t_cve_2019_5736() {
 	printf '#!/proc/self/exe\n' >"$ROOTFS/entry"
 	chmod 755 "$ROOTFS/entry"
 	cfg '.root.readonly = false | .process.args = ["/entry"]
-	   | .process.env += ["LD_PRELOAD=/evil.so", "CVE_RESULT=/cve-result", "CVE_WRITER=/usr/bin/sprout-cve"]'
+	   | .process.env += ["LD_PRELOAD=/evil.so", "CVE_RESULT=/cve-result", "CVE_WRITER=/usr/bin/sprout-cve"]
+	   | .process.env += ["ASAN_OPTIONS=verify_asan_link_order=0"]' # a sanitizer build of sprout
 	local SPROUT=$bin
 	rt --debug --log "$log" create -b "$BUNDLE" "$CID"
 	expect_ok create || return

@@ -14,8 +14,8 @@
 # FAULTS_POINTS=all tries every call (minutes; the documented long run);
 # FAULTS_RANDOM=N sets how many random points a command gets (default 6);
 # FAULTS_COMMANDS picks the commands (default "create start delete exec").
-# The long run, every system call of every command (~20 minutes):
-#   FAULTS_POINTS=all tests/run-all.sh integration/faults
+# The long run, every system call of every command (~12 minutes here):
+#   FAULTS_POINTS=all SUITE_TIMEOUT=3600 tests/run-all.sh integration/faults
 #
 # After each kill: `state` tells the truth (does not exist / creating: the
 # create did not complete, its init lives / created with a live init still

@@ -7,13 +7,15 @@
 #
 # Whether the Check tests pass is not asserted here (the unit suite does
 # that): under valgrind some cannot, for valgrind's own reasons — it
-# refuses setrlimit(RLIMIT_NOFILE) and does not know openat2, so the
-# rlimit and procfs over-mount tests fail there.  Their result is shown in
-# the test's description.
+# refuses setrlimit(RLIMIT_NOFILE), answers openat2, seccomp(2) and an
+# execveat of a memfd with errors, so the rlimit, procfs over-mount,
+# seccomp and re-exec tests fail there.  Their result is shown in the
+# test's description.
 #
 # Usage: tests/valgrind/run.sh [NAME...]   (default: every unit test)
 # Environment: BUILD_DIR (default: the build SPROUT lives in, else
-# <repo>/build), VALGRIND (valgrind).
+# <repo>/build), VALGRIND (valgrind), VALGRIND_JOBS (binaries at once,
+# default the number of CPUs).
 set -u
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,13 +41,10 @@ tests=$(meson introspect --tests "$BUILD" 2>/dev/null |
 WORK=$(mktemp -d /tmp/sprout-valgrind.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-while IFS= read -r t; do
-	name=$(jq -r .name <<<"$t")
-	if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
-		continue
-	fi
+# run_one NAME TEST_JSON: one binary under valgrind, its logs in WORK/NAME
+run_one() {
+	local name=$1 t=$2 logs=$WORK/$1 start cmd
 	mapfile -t cmd < <(jq -r '.cmd[]' <<<"$t")
-	logs=$WORK/$name
 	mkdir -p "$logs"
 	start=$(date +%s)
 	(
@@ -57,8 +56,28 @@ while IFS= read -r t; do
 			--errors-for-leak-kinds=definite --suppressions="$REPO/tests/valgrind/sprout.supp" \
 			--log-file="$logs/vg.%p.log" "${cmd[@]}"
 	) </dev/null >"$logs/stdout" 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
+	echo "$? $(($(date +%s) - start))" >"$logs/result"
+}
+
+# as many at once as there are CPUs (meson test runs them in parallel too)
+JOBS=${VALGRIND_JOBS:-$(nproc)}
+NAMES=()
+while IFS= read -r t; do
+	name=$(jq -r .name <<<"$t")
+	if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
+		continue
+	fi
+	NAMES+=("$name")
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+		wait -n
+	done
+	run_one "$name" "$t" &
+done <<<"$tests"
+wait
+
+for name in "${NAMES[@]}"; do
+	logs=$WORK/$name
+	read -r rc secs <"$logs/result" 2>/dev/null || { rc=99; secs=0; }
 	N=$((N + 1))
 	checks=$(grep -Eo 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$logs/stdout" | tail -n1)
 	nproc=$(find "$logs" -name 'vg.*.log' | wc -l)
@@ -83,5 +102,5 @@ while IFS= read -r t; do
 		done | head -n 80
 		tail -n 5 "$logs/stdout" | sed 's/^/#   /'
 	fi
-done <<<"$tests"
+done
 finish
