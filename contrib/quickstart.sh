@@ -16,7 +16,7 @@ apt-get install -y -qq --no-install-recommends meson ninja-build pkg-config gcc 
 ninja -C build >/dev/null
 demo=$(mktemp -d /tmp/sprout-demo.XXXXXX)
 trap 'rm -rf "$demo"' EXIT
-HELPERS_DIR=build/tests/helpers rootfs-fixtures/build-busybox.sh "$demo/rootfs" >/dev/null
+rootfs-fixtures/build-busybox.sh "$demo/rootfs" >/dev/null
 build/src/cli/sprout spec --bundle "$demo"
 jq '.process.args = ["sh", "-c", "echo hello from a sprout container; echo hostname: $(hostname); echo pid: $$; echo user: $(id); echo; ps; echo; mount | head -5"]' \
   "$demo/config.json" > "$demo/config.new" && mv "$demo/config.new" "$demo/config.json"
