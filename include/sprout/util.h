@@ -33,6 +33,9 @@ int sp_mkdir_p(const char *path, mode_t mode, struct sp_error *err);
 /* Write DATA to PATH atomically: PATH.tmp-<pid> then rename. */
 int sp_write_file_atomic(const char *path, const void *data, size_t len,
                          mode_t mode, struct sp_error *err);
+/* The pid file of create/run/exec: decimal digits only, no newline, written
+ * atomically (clients read it right after the command exits). */
+int sp_write_pid_file(const char *file, pid_t pid, struct sp_error *err);
 /* Open + write + close, no O_CREAT (cgroup and proc files). */
 int sp_write_file(const char *path, const char *data, struct sp_error *err);
 int sp_write_fileat(int dirfd, const char *path, const char *data,

@@ -214,15 +214,6 @@ static int check_input(struct ctx *c, struct sp_error *err) {
   return 0;
 }
 
-static int write_pid_file(const char *file, pid_t pid, struct sp_error *err) {
-  char *abs = sp_abspath(file);
-  char buf[32];
-  int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-  int r = abs ? sp_write_file_atomic(abs, buf, (size_t)n, 0644, err)
-              : sp_error_sys(err, "pid file %s", file);
-  free(abs);
-  return r;
-}
 
 static char *owner_name(void) {
   uid_t uid = geteuid();
@@ -476,7 +467,7 @@ static int do_create(struct ctx *c, struct sp_error *err) {
   free(text);
   if (save_state_as(c, true, err) < 0)
     return -1;
-  if (c->o->pid_file && write_pid_file(c->o->pid_file, pid, err) < 0)
+  if (c->o->pid_file && sp_write_pid_file(c->o->pid_file, pid, err) < 0)
     return -1;
   sp_overlay_keep(&c->ov); /* a created container's UPPERDIR stays */
   return 0;

@@ -361,15 +361,6 @@ static int prepare(struct xctx *x, struct sp_error *err) {
 
 /* ---- sprout's side ---------------------------------------------------------- */
 
-static int write_pid_file(const char *file, pid_t pid, struct sp_error *err) {
-  char *abs = sp_abspath(file);
-  char buf[32];
-  int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-  int r = abs ? sp_write_file_atomic(abs, buf, (size_t)n, 0644, err)
-              : sp_error_sys(err, "--pid-file %s", file);
-  free(abs);
-  return r;
-}
 
 /* From GO to the exec: pass the pty on, report what failed. */
 static int follow_child(struct xctx *x, struct sp_error *err) {
@@ -502,7 +493,7 @@ int sp_container_exec(const struct sp_global *g, const struct sp_exec_opts *o,
   if (r == 0)
     r = start_child(&x, err);
   if (r == 0 && o->pid_file)
-    r = write_pid_file(o->pid_file, x.pid, err);
+    r = sp_write_pid_file(o->pid_file, x.pid, err);
   if (r < 0 || o->detach) {
     cleanup(&x, r < 0);
     if (!o->detach)

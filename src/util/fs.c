@@ -70,6 +70,16 @@ int sp_write_file_atomic(const char *path, const void *data, size_t len,
   return 0;
 }
 
+int sp_write_pid_file(const char *file, pid_t pid, struct sp_error *err) {
+  char *abs = sp_abspath(file);
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+  int r = abs ? sp_write_file_atomic(abs, buf, (size_t)n, 0644, err)
+              : sp_error_sys(err, "pid file %s", file);
+  free(abs);
+  return r;
+}
+
 int sp_write_fileat(int dirfd, const char *path, const char *data,
                     struct sp_error *err) {
   int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
