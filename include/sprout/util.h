@@ -46,6 +46,9 @@ int sp_read_file(const char *path, size_t max, char **out, size_t *len,
                  struct sp_error *err);
 int sp_read_fileat(int dirfd, const char *path, size_t max, char **out,
                    size_t *len, struct sp_error *err);
+/* One sendmsg of DATA with FD in a single SCM_RIGHTS control message;
+ * -1 with errno. */
+int sp_send_fd(int sock, const void *data, size_t len, int fd);
 /* Full write loop; returns -1 with errno. */
 int sp_write_all(int fd, const void *buf, size_t len);
 /* Remove a directory tree (no symlink following).  Missing is success. */

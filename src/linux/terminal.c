@@ -142,23 +142,7 @@ int sp_console_connect(const char *path, struct sp_error *err) {
 
 int sp_console_send(int sock, int master, const char *name, struct sp_error *err) {
   const char *payload = name && *name ? name : "/dev/ptmx";
-  struct iovec iov = {.iov_base = (void *)payload, .iov_len = strlen(payload)};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-                      .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  ssize_t r;
-  do
-    r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-  while (r < 0 && errno == EINTR);
+  int r = sp_send_fd(sock, payload, strlen(payload), master);
   if (r < 0)
     return sp_error_sys(err, "send the terminal to the console socket");
   return 0;

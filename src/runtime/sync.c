@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sprout/sync.h"
+#include "sprout/util.h"
 
 struct msg {
   uint32_t type;
@@ -35,23 +36,7 @@ int sp_sync_send_fd(int fd, enum sp_sync_type type, const char *text, int passfd
   if (n)
     memcpy(m.text, text, n);
   m.text[n] = '\0';
-  struct iovec iov = {.iov_base = &m, .iov_len = sizeof m.type + n + 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-                      .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &passfd, sizeof(int));
-  ssize_t r;
-  do
-    r = sendmsg(fd, &mh, MSG_NOSIGNAL);
-  while (r < 0 && errno == EINTR);
+  int r = sp_send_fd(fd, &m, sizeof m.type + n + 1, passfd);
   return r < 0 ? -1 : 0;
 }
 
