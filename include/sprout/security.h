@@ -4,9 +4,10 @@
  *
  * The flow, for the container's init (and any process started in it):
  *
- *   parent, before any side effect:  sp_security_prepare()   the runtime
+ *   parent, right after the parse:   sp_selfexe_protect()    the runtime
  *                                    binary protection (may re-execute the
- *                                    command: sp_selfexe_protect), compile
+ *                                    command)
+ *   parent, before any side effect:  sp_security_prepare()   compile
  *                                    the seccomp profile (cache), check
  *                                    LSMs, kernel flags; keeps the result
  *   parent, right before clone:      sp_security_connect()   connect the
@@ -118,18 +119,18 @@ int sp_affinity_apply(const char *cpus, struct sp_error *err);
 
 /* ---- the runtime binary (selfexe.c) ---- */
 /* CVE-2019-5736: make sure the container cannot reach a writable runtime
- * binary through /proc/self/exe.  Unless already running from a sealed
- * copy, the binary is on a read-only mount, or SPEC's user namespace
- * cannot write it, this re-executes the current command from a sealed
- * memfd copy (and does not return).  Call before any side effect. */
+ * binary through /proc/self/exe.  Unless the binary already is on a
+ * read-only mount (or a sealed copy), or SPEC's user namespace cannot
+ * write it, this re-executes the current command from a detached
+ * read-only bind mount of the binary (a sealed memfd copy without
+ * CAP_SYS_ADMIN) and does not return.  Call before any side effect. */
 int sp_selfexe_protect(const struct sp_spec *spec, struct sp_error *err);
 /* Why protection is or is not needed, for logs and tests. */
 const char *sp_selfexe_status(const struct sp_spec *spec);
 bool sp_selfexe_sealed(void);
 
 /* ---- the prepared state (security.c) ---- */
-/* Before any side effect.  May not return: sp_selfexe_protect() re-executes
- * the command from a sealed copy when the binary needs it. */
+/* Before any side effect, after sp_selfexe_protect(). */
 int sp_security_prepare(const struct sp_spec *spec, const struct sp_process *proc,
                         const char *state_root, struct sp_error *err);
 int sp_security_connect(const char *id, const char *bundle, struct sp_error *err);

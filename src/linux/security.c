@@ -64,10 +64,6 @@ static bool workload_has_sysadmin(const struct sp_process *proc) {
 
 int sp_security_prepare(const struct sp_spec *spec, const struct sp_process *proc,
                         const char *state_root, struct sp_error *err) {
-  /* CVE-2019-5736 first: it may re-execute the command, so it comes
-   * before anything is made (create and exec both prepare here) */
-  if (sp_selfexe_protect(spec, err) < 0)
-    return -1;
   sp_security_reset();
   S.spec = spec;
   if (sp_lsm_check(spec, proc, err) < 0)

@@ -10,13 +10,26 @@
  * through /proc/self/fd/N: the next `sprout` run on the host is the
  * attacker's.
  *
- * Protection: run the command from a sealed memfd copy of the binary
- * (F_SEAL_WRITE|SHRINK|GROW|SEAL): what the container can reach then
- * cannot be written, and the file on disk is never exposed.  It costs one
- * copy of the binary and one extra execve, so it is skipped where the
- * attack cannot work:
- *   - the process already runs from a sealed copy (after the re-exec);
- *   - the binary is on a read-only mount;
+ * Protection: re-execute the command from the same file seen through a
+ * private read-only mount, so that what the container can reach cannot be
+ * opened for writing (EROFS):
+ *   1. open_tree(OPEN_TREE_CLONE) of /proc/self/exe: a detached bind mount
+ *      of the binary file alone, in no mount namespace;
+ *   2. mount_setattr(MOUNT_ATTR_RDONLY) on it;
+ *   3. execveat(fd, "", AT_EMPTY_PATH).  The fd is close-on-exec, so the
+ *      detached mount is dissolved at the exec: it belongs to no mount
+ *      namespace any more, no process can look it up, attach it or change
+ *      its flags (mount_setattr refuses a mount that is not mounted), and
+ *      the read-only flag stays for as long as the new image holds it.
+ * No byte is copied and the page cache is shared with the file on disk.
+ * It needs CAP_SYS_ADMIN over our mount namespace (root); without it
+ * (rootless) the command re-executes from a sealed memfd copy instead
+ * (F_SEAL_WRITE|SHRINK|GROW|SEAL), which costs a copy of the binary.
+ *
+ * Either way it costs one more execve, so it is skipped where the attack
+ * cannot work:
+ *   - the process already runs from a read-only mount (the binary is
+ *     installed on one, or after the re-exec) or a sealed copy;
  *   - the container gets a new user namespace in which no mapped uid or
  *     gid can write the binary (not owned by a mapped uid, no group write
  *     for a mapped gid, not world-writable).
@@ -27,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -92,7 +106,7 @@ static const char *reason(enum need n) {
   case SEALED: return "running from a sealed copy";
   case READONLY: return "the binary is on a read-only mount";
   case USERNS_SAFE: return "no uid or gid of the user namespace can write the binary";
-  case NEEDED: return "the binary is writable from the container: re-executing from a sealed copy";
+  case NEEDED: return "the binary is writable from the container: re-execute";
   default: return "unknown";
   }
 }
@@ -161,30 +175,53 @@ static int sealed_copy(int src, struct sp_error *err) {
   return fd;
 }
 
+/* A detached read-only bind mount of the binary (see the top). */
+static int readonly_view(int exe) {
+  int fd = open_tree(exe, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (fd < 0)
+    return -1;
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+  struct statvfs sv;
+  if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof a) < 0 || fstatvfs(fd, &sv) < 0 ||
+      !(sv.f_flag & ST_RDONLY)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 int sp_selfexe_protect(const struct sp_spec *spec, struct sp_error *err) {
   int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (exe < 0)
     return sp_error_sys(err, "CVE-2019-5736 protection: open /proc/self/exe");
   enum need n = assess(spec, exe);
-  sp_log(SP_LOG_DEBUG, "runtime binary: %s", reason(n));
   if (n != NEEDED) {
+    sp_log(SP_LOG_DEBUG, "runtime binary: %s", reason(n));
     close(exe);
     return 0;
   }
-  int copy = sealed_copy(exe, err);
+  const char *how = "a detached read-only mount";
+  int view = readonly_view(exe);
+  if (view < 0) {
+    sp_log(SP_LOG_DEBUG, "runtime binary: no read-only view (%s): copying it", strerror(errno));
+    how = "a sealed copy";
+    view = sealed_copy(exe, err);
+  }
   close(exe);
-  if (copy < 0)
+  if (view < 0)
     return -1;
+  sp_log(SP_LOG_DEBUG, "runtime binary: the binary is writable from the container: "
+                       "re-executing from %s", how);
   char **argv = own_argv();
   if (!argv) {
-    close(copy);
+    close(view);
     return sp_error_set(err, EIO, "CVE-2019-5736 protection: read /proc/self/cmdline");
   }
   fflush(NULL);
-  syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);
+  syscall(SYS_execveat, view, "", argv, environ, AT_EMPTY_PATH);
   int e = errno;
-  close(copy);
+  close(view);
   free(argv[0]); /* the /proc/self/cmdline buffer (see own_argv) */
   free(argv);
-  return sp_error_errno(err, e, "CVE-2019-5736 protection: re-execute from a sealed copy");
+  return sp_error_errno(err, e, "CVE-2019-5736 protection: re-execute from %s", how);
 }

@@ -161,6 +161,11 @@ static int check_input(struct ctx *c, struct sp_error *err) {
   if (r < 0)
     return -1;
   const struct sp_spec *s = &c->spec;
+  /* CVE-2019-5736 first: it may re-execute this command from a read-only
+   * view of the binary, so it comes before anything is opened or made,
+   * and the checks below run once, in the re-executed process */
+  if (sp_selfexe_protect(s, err) < 0)
+    return -1;
   if (!s->has_process)
     return sp_error_set(err, 0, "config.json: .process: required to create a container");
   if (!s->root_path)
@@ -201,8 +206,7 @@ static int check_input(struct ctx *c, struct sp_error *err) {
                          o->lower_len, &c->ov, err) < 0 ||
       sp_netdevs_check(s, err) < 0)
     return -1;
-  /* CVE-2019-5736 (may re-execute this command from a sealed copy of the
-   * binary), seccomp compiled or cached, LSM labels and flags checked */
+  /* seccomp compiled or cached, LSM labels and flags checked */
   if (sp_security_prepare(s, &s->process, root_of(c->g), err) < 0)
     return sp_error_prefix(err, "config.json");
   /* last: the receiver sees the connection */

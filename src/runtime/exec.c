@@ -319,6 +319,9 @@ static int sub_cgroups(struct xctx *x, struct sp_error *err) {
 static int prepare(struct xctx *x, struct sp_error *err) {
   if (load_container(x, err) < 0 || load_process(x, err) < 0)
     return -1;
+  /* CVE-2019-5736: may re-execute this command (see selfexe.c) */
+  if (sp_selfexe_protect(&x->spec, err) < 0)
+    return -1;
   /* the container's seccomp filter and LSM labels apply to this process */
   if (sp_security_prepare(&x->spec, &x->proc, x->g->root ? x->g->root : SP_DEFAULT_ROOT,
                           err) < 0)

@@ -38,8 +38,8 @@
 #
 # sprout is measured as a package installs it: a stripped copy of $SPROUT
 # in the work directory (a build's binary carries ~1 MB of debug info, and
-# the CVE-2019-5736 protection copies the binary into a sealed memfd on
-# every run that needs it).  runc and crun are Debian's, stripped too.
+# its pages are what the CVE-2019-5736 re-exec maps again on every run that
+# needs it).  runc and crun are Debian's, stripped too.
 #
 # Environment: SPROUT (default <repo>/build/src/cli/sprout), RUNC
 # (/usr/sbin/runc), CRUN (/usr/bin/crun), BENCH_FIXTURE (busybox rootfs,

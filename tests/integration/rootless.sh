@@ -121,6 +121,32 @@ t_lifecycle() {
 }
 t "an ordinary user creates, starts, execs, kills and deletes a container" t_lifecycle
 
+t_selfexe_sealed_copy() {
+	# CVE-2019-5736 without privilege: a sprout binary that the user owns
+	# (so its uid, mapped into the container, could write it) cannot be
+	# viewed through a read-only bind mount (no CAP_SYS_ADMIN), so the
+	# command re-executes from a sealed memfd copy, and the container's
+	# init shows that copy, not the file.
+	local dir=$TMPDIR_IT/rl-bin log=$TMPDIR_IT/rl-selfexe.log exe
+	mkdir -p "$dir"
+	cp "$SPROUT" "$dir/sprout"
+	chown -R "$RL_USER:" "$dir"
+	: >"$log"
+	chown "$RL_USER:" "$log"
+	rl_container sh -c 'trap "exit 0" TERM; sleep 100 & wait'
+	urt "$dir/sprout" --debug --log "$log" create --pid-file "$BUNDLE/pid" -b "$BUNDLE" "$CID"
+	expect_ok "create with a binary the user owns" || return
+	expect_contains "$(cat "$log")" "re-executing from a sealed copy" "sealed copy (debug log)"
+	exe=$(readlink "/proc/$(cat "$BUNDLE/pid")/exe")
+	expect_match "$exe" '^/memfd:sprout' "the init runs from the sealed copy"
+	urt "$dir/sprout" delete --force "$CID"
+	expect_ok "delete --force" || return
+	rl_leftovers
+	forget "$CID"
+	rm -rf "$dir"
+}
+t "rootless: a binary the user can write is re-executed from a sealed copy" t_selfexe_sealed_copy
+
 t_no_xdg() {
 	rl_container true
 	if runuser -u "$RL_USER" -- test -w /run/sprout 2>/dev/null ||

@@ -310,8 +310,9 @@ static int child_keep_sysadmin(void *arg) {
                    "[\"CAP_KILL\"], \"effective\": [\"CAP_KILL\"]}}, \"linux\": {\"seccomp\": "
                    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
                    "[\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\"}]}, "
-                   /* a user namespace that cannot write the test binary:
-                    * sp_security_prepare() does not re-execute it */
+                   /* a user namespace that cannot write the test binary
+                    * (sp_security_prepare() never re-executes it: that is
+                    * sp_selfexe_protect()'s, which is not called here) */
                    "\"namespaces\": [{\"type\": \"user\"}, {\"type\": \"mount\"}], "
                    "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 3000000, \"size\": 1}], "
                    "\"gidMappings\": [{\"containerID\": 0, \"hostID\": 3000000, \"size\": 1}]}}",

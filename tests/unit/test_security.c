@@ -1,6 +1,7 @@
 /* Unit tests for src/linux/{selfexe,lsm,sched,security}.c and the procfs
- * mount check: when the runtime binary needs the sealed copy (and that the
- * copy is sealed), LSM requests on a host without the LSM, scheduler /
+ * mount check: when the runtime binary needs the CVE-2019-5736 re-exec (and
+ * that what it re-executes from cannot be written: a detached read-only
+ * mount, or a sealed copy without the privilege for one), LSM requests on a host without the LSM, scheduler /
  * I/O priority / affinity in forked children. */
 #include <check.h>
 #include <errno.h>
@@ -51,9 +52,9 @@ START_TEST(test_selfexe_decision) {
   /* no user namespace: writable unless on a read-only mount */
   ck_assert_int_eq(parse(NULL, NULL, &s, &e), 0);
   const char *r = sp_selfexe_status(&s);
-  ck_assert_msg(strstr(r, "writable") || strstr(r, "read-only"), "%s", r);
+  ck_assert_msg(strstr(r, "writable") || strstr(r, "on a read-only mount"), "%s", r);
   sp_spec_free(&s);
-  if (strstr(r, "read-only"))
+  if (strstr(r, "on a read-only mount"))
     return; /* a read-only build dir: the userns rules are not reached */
   /* a user namespace that maps neither the owner nor the group */
   char *lin = NULL;
@@ -85,27 +86,49 @@ START_TEST(test_selfexe_decision) {
 }
 END_TEST
 
-START_TEST(test_selfexe_reexec_sealed) {
-  /* the child re-executes this binary from a sealed copy; main() sees the
-   * marker and reports whether /proc/self/exe is sealed and read-only */
+/* Fork a child that re-executes this binary through sp_selfexe_protect();
+ * main() sees the marker MODE and runs selfexe_child_main(). */
+static int reexec_child(const char *mode, bool new_userns) {
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
-    setenv("SPROUT_TEST_SELFEXE", "1", 1);
+    /* in a new user namespace there is no CAP_SYS_ADMIN over our mount
+     * namespace: no read-only view can be made, only the sealed copy */
+    if (new_userns && unshare(CLONE_NEWUSER) < 0)
+      _exit(89);
+    setenv("SPROUT_TEST_SELFEXE", mode, 1);
     struct sp_error e = {0};
     sp_selfexe_protect(NULL, &e);
-    /* returns only when no protection was needed or it failed */
-    _exit(strstr(sp_selfexe_status(NULL), "read-only") ? 0 : 90);
+    _exit(90); /* returns only when no protection was needed or it failed */
   }
-  int code = wait_child(pid);
-  ck_assert_msg(code == 0, "re-executed child: %d (91: not sealed, 92: writable, 90: no "
-                "re-exec)", code);
+  return wait_child(pid);
+}
+
+START_TEST(test_selfexe_reexec_view) {
+  if (geteuid() != 0)
+    return; /* open_tree needs CAP_SYS_ADMIN */
+  if (strstr(sp_selfexe_status(NULL), "on a read-only mount"))
+    return; /* the build dir is read-only: nothing to re-execute */
+  int code = reexec_child("view", false);
+  ck_assert_msg(code == 0, "re-executed child: %d (91: not on a read-only mount, 92: "
+                "writable, 93: the exe is the file on disk, 90: no re-exec)", code);
 }
 END_TEST
 
-/* In the re-executed child: /proc/self/exe must be sealed and refuse writes. */
-static int selfexe_child_main(void) {
-  if (!sp_selfexe_sealed())
+START_TEST(test_selfexe_reexec_sealed) {
+  if (strstr(sp_selfexe_status(NULL), "on a read-only mount"))
+    return;
+  int code = reexec_child("sealed", true);
+  ck_assert_msg(code == 0, "re-executed child: %d (91: not sealed, 92: writable, 89: no "
+                "user namespace, 90: no re-exec)", code);
+}
+END_TEST
+
+/* In the re-executed child: /proc/self/exe must be a read-only view of the
+ * binary ("view") or a sealed copy ("sealed"), and refuse writes. */
+static int selfexe_child_main(const char *mode) {
+  if (!strcmp(mode, "sealed") ? !sp_selfexe_sealed()
+                              : !strstr(sp_selfexe_status(NULL), "on a read-only mount"))
     return 91;
   int fd = open("/proc/self/exe", O_WRONLY | O_CLOEXEC);
   if (fd >= 0) {
@@ -113,7 +136,14 @@ static int selfexe_child_main(void) {
     close(fd);
     if (n == 1)
       return 92;
+  } else if (errno != EROFS && errno != ETXTBSY) {
+    return 92; /* while we run it: busy; and the mount is read-only */
   }
+  /* the view is of the file itself, on a mount nobody can look up: the
+   * link does not name the path on disk */
+  char buf[4096] = "";
+  if (!strcmp(mode, "view") && readlink("/proc/self/exe", buf, sizeof buf - 1) > 1)
+    return 93;
   return 0;
 }
 
@@ -238,6 +268,7 @@ static Suite *security_suite(void) {
   Suite *s = suite_create("security");
   TCase *tc = tcase_create("selfexe");
   tcase_add_test(tc, test_selfexe_decision);
+  tcase_add_test(tc, test_selfexe_reexec_view);
   tcase_add_test(tc, test_selfexe_reexec_sealed);
   suite_add_tcase(s, tc);
   tc = tcase_create("lsm");
@@ -254,9 +285,9 @@ static Suite *security_suite(void) {
 }
 
 int main(void) {
-  /* the re-executed child of test_selfexe_reexec_sealed */
+  /* the re-executed child of test_selfexe_reexec_view / _sealed */
   if (getenv("SPROUT_TEST_SELFEXE"))
-    return selfexe_child_main();
+    return selfexe_child_main(getenv("SPROUT_TEST_SELFEXE"));
   SRunner *sr = srunner_create(security_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failures = srunner_ntests_failed(sr);
