@@ -109,6 +109,18 @@ static int create_one(const char *dir, bool cpuset, size_t *from,
   if (strncmp(dir, SP_CGROUP_ROOT "/", sizeof SP_CGROUP_ROOT) != 0)
     return sp_error_set(err, EINVAL, "cgroup: %s is not below " SP_CGROUP_ROOT,
                         dir);
+  /* the common case: the parents exist (or DIR itself does) */
+  *from = SIZE_MAX;
+  if (mkdir(dir, 0755) == 0) {
+    *from = (size_t)(strrchr(dir, '/') - dir);
+    if (cpuset && cpuset_inherit(dir, err) < 0) {
+      rmdir(dir);
+      return -1;
+    }
+    return 0;
+  }
+  if (errno == EEXIST)
+    return 0;
   char *p = strdup(dir);
   if (!p)
     return sp_error_sys(err, "cgroup: mkdir %s", dir);
@@ -421,6 +433,11 @@ int sp_cgroup_destroy(const struct sp_cgroup *cg, struct sp_error *err) {
   int r = 0;
   if (!usable)
     return sp_error_sys(err, "cgroup: destroy");
+  bool *gone = calloc(cg->dirs_len, sizeof *gone);
+  if (!gone) {
+    free(usable);
+    return sp_error_sys(err, "cgroup: destroy");
+  }
   for (size_t i = 0; i < cg->dirs_len; i++) {
     int c = check_dir(cg->dirs[i]);
     usable[i] = c == 0;
@@ -429,6 +446,13 @@ int sp_cgroup_destroy(const struct sp_cgroup *cg, struct sp_error *err) {
                        "cgroup: refusing to destroy %s: not a cgroup below a "
                        "hierarchy's root",
                        cg->dirs[i]);
+    /* the common case after the workload exited: a cgroup with no process
+     * and no child goes with one rmdir (the kernel refuses any other), no
+     * need to list or kill anything in it */
+    if (usable[i] && rmdir(cg->dirs[i]) == 0) {
+      usable[i] = false;
+      gone[i] = true;
+    }
   }
   struct sp_error ke = {0};
   bool left = kill_all(cg, usable, &ke) < 0;
@@ -437,11 +461,11 @@ int sp_cgroup_destroy(const struct sp_cgroup *cg, struct sp_error *err) {
     r = -1;
   }
   for (size_t i = 0; i < cg->dirs_len; i++) {
-    if (!usable[i])
+    if (!usable[i] && !gone[i])
       continue;
     struct sp_error e = {0};
     /* processes left: no point in waiting for them */
-    if (remove_dir(cg->dirs[i], left ? 0 : RMDIR_TRIES, &e) < 0) {
+    if (!gone[i] && remove_dir(cg->dirs[i], left ? 0 : RMDIR_TRIES, &e) < 0) {
       if (r == 0)
         first = e;
       r = -1;
@@ -461,6 +485,7 @@ int sp_cgroup_destroy(const struct sp_cgroup *cg, struct sp_error *err) {
     }
   }
   free(usable);
+  free(gone);
   if (r < 0 && err)
     *err = first;
   return r;
