@@ -20,6 +20,10 @@ packages=(
 	# tests/vm: a cgroup-v2 kernel under QEMU/TCG (the kernel .deb itself is
 	# fetched by tests/vm/run.sh with apt-get download, never installed)
 	qemu-system-x86 cpio
+	# tests/vm's AppArmor tests: apparmor_parser, copied into the guest to
+	# load their profiles (the host kernel has no AppArmor: nothing is loaded
+	# here, its service does not start)
+	apparmor
 	# robustness (issue 9): libFuzzer + sanitizers (tests/fuzz), memcheck
 	# (tests/valgrind), fault injection (tests/integration/faults.sh)
 	clang libclang-rt-dev valgrind strace

@@ -11,7 +11,11 @@
  * file and the container run unconfined).
  *
  * Asking for a label the host cannot apply is an error before any side
- * effect (runc fails late for AppArmor, and tries mountLabel anyway). */
+ * effect (runc fails late for AppArmor, and tries mountLabel anyway): with
+ * AppArmor off, and for a profile that is not loaded when the kernel's
+ * list (securityfs) can tell.  A name the list cannot show (a stack, a
+ * policy namespace) is left to the kernel: the write before execve then
+ * fails, and the error still names the field and the profile. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -51,6 +55,34 @@ static int lsm_listed(const char *name) {
   return found;
 }
 
+#define AA_PROFILES "/sys/kernel/security/apparmor/profiles"
+
+/* Whether AppArmor profile NAME is loaded: 1 or 0 from the kernel's list
+ * (lines "NAME (MODE)"), -1 when it cannot tell: securityfs not mounted or
+ * not readable, or a name the list does not show ("unconfined", a stack
+ * "a//&b", a namespaced ":ns:name"). */
+static int aa_profile_loaded(const char *name) {
+  if (!strcmp(name, "unconfined") || name[0] == ':' || strchr(name, '&'))
+    return -1;
+  FILE *f = fopen(AA_PROFILES, "re");
+  if (!f)
+    return -1;
+  int found = 0;
+  char *line = NULL;
+  size_t cap = 0, want = strlen(name);
+  ssize_t n;
+  while (!found && (n = getline(&line, &cap, f)) > 0) {
+    char *mode = NULL; /* the last " (": a name may hold one */
+    for (char *m = strstr(line, " ("); m; m = strstr(m + 1, " ("))
+      mode = m;
+    found = mode && (size_t)(mode - line) == want && !strncmp(line, name, want);
+  }
+  bool bad = ferror(f);
+  free(line);
+  fclose(f);
+  return bad ? -1 : found;
+}
+
 unsigned sp_lsm_enabled(void) {
   unsigned m = 0;
   int aa = lsm_listed("apparmor");
@@ -77,6 +109,9 @@ int sp_lsm_check(const struct sp_spec *spec, const struct sp_process *proc,
                           "enabled on this host", proc->apparmor_profile);
     if (strchr(proc->apparmor_profile, '\n'))
       return sp_error_set(err, 0, ".process.apparmorProfile: a profile name is one line");
+    if (aa_profile_loaded(proc->apparmor_profile) == 0)
+      return sp_error_set(err, ENOENT, ".process.apparmorProfile \"%s\": no such AppArmor "
+                          "profile is loaded (see " AA_PROFILES ")", proc->apparmor_profile);
   }
   const char *labels[2] = {proc->selinux_label, spec ? spec->linux_.mount_label : NULL};
   const char *what[2] = {".process.selinuxLabel", ".linux.mountLabel"};
@@ -108,8 +143,13 @@ int sp_lsm_exec_attrs(const struct sp_process *proc, struct sp_error *err) {
                            : "/proc/self/attr/exec";
     int r = sp_procfs_write(path, cmd, err);
     free(cmd);
+    /* ENOENT: not loaded (or unloaded since sp_lsm_check looked) */
+    if (r < 0 && err->code == ENOENT)
+      return sp_error_prefix(err, ".process.apparmorProfile \"%s\": no such AppArmor "
+                             "profile is loaded", proc->apparmor_profile);
     if (r < 0)
-      return sp_error_prefix(err, "apply AppArmor profile \"%s\"", proc->apparmor_profile);
+      return sp_error_prefix(err, ".process.apparmorProfile \"%s\": cannot apply the "
+                             "AppArmor profile", proc->apparmor_profile);
   }
   if (proc->selinux_label && *proc->selinux_label &&
       sp_procfs_write("/proc/self/attr/exec", proc->selinux_label, err) < 0)

@@ -5,6 +5,8 @@
 # there, because pivot_root (which containers need) cannot leave an
 # initramfs.  Stage 2 (pid 1 in the tmpfs): mount proc, sys, dev, cgroup2 on
 # /sys/fs/cgroup with every available controller enabled for the children,
+# securityfs on /sys/kernel/security (the LSM list and AppArmor's policy
+# interface: sprout reads them, the AppArmor tests load profiles there),
 # load overlay.ko, run /repo/guest-script.sh with its output framed by
 # markers on the serial console, and power off.
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
@@ -33,6 +35,7 @@ ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t securityfs securityfs /sys/kernel/security
 echo 1 >/proc/sys/kernel/printk 2>/dev/null
 for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
 	echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null

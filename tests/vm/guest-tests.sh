@@ -7,8 +7,10 @@
 # limit (and the oom event), fork failures at pids.max, a CPU share close to
 # the quota, a device the rules deny, a paused counter that stops, limits
 # changed by `update` that change what the workload can do, and nothing left
-# in /sys/fs/cgroup after delete.
-. "$(dirname "$0")/../integration/lib.sh"
+# in /sys/fs/cgroup after delete.  tests/vm/guest-apparmor.sh, sourced near
+# the end, adds AppArmor's positive path (the guest kernel has AppArmor).
+HERE_VM=$(cd "$(dirname "$0")" && pwd)
+. "$HERE_VM/../integration/lib.sh"
 
 CG=/sys/fs/cgroup
 [ "$(stat -f -c %T $CG)" = cgroup2fs ] || bail "$CG is not cgroup2 (run this inside tests/vm/run.sh)"
@@ -355,6 +357,12 @@ t_cgroup_mount() {
 	leftovers_after "$CID"
 }
 t "a cgroup mount inside shows the container's own subtree, read-only" timed t_cgroup_mount
+
+# -------------------------------------------------------------- AppArmor ---
+
+. "$HERE_VM/guest-apparmor.sh"
+
+# ------------------------------------------------------------------ end ---
 
 t_nothing_left() {
 	local found

@@ -11,9 +11,16 @@
 # rootfs fixture ($SPROUT_FIXTURE with the helpers of $HELPERS_DIR), the
 # repository's test scripts (at /repo) and overlay.ko.  The guest's init
 # (tests/vm/guest-init.sh) switch_roots into a tmpfs, mounts cgroup2 on
-# /sys/fs/cgroup with every controller enabled, runs the script (default
-# tests/vm/guest-tests.sh) and powers off.  The script's output comes back
-# over the serial console and is printed here: TAP, counted by run-all.sh.
+# /sys/fs/cgroup with every controller enabled, mounts securityfs, runs the
+# script (default tests/vm/guest-tests.sh) and powers off.  The script's
+# output comes back over the serial console and is printed here: TAP,
+# counted by run-all.sh.
+#
+# AppArmor: the kernel boots with apparmor=1 (Debian's kernel enables it by
+# default; this keeps it so), and the host's apparmor_parser (package
+# apparmor, tests/install-deps.sh) is copied into the guest, where
+# tests/vm/guest-apparmor.sh loads tests/vm/sprout-test.apparmor with it.
+# The profiles are compiled in the guest, for the guest kernel's features.
 #
 # --script FILE     run FILE in the guest instead (bash; cwd /repo)
 # --extra BIN       also copy the host binary BIN (e.g. /usr/bin/crun) and its
@@ -135,8 +142,12 @@ mkcpio() {
 # The base: busybox, host tools (bash and jq for the test library, GNU
 # tools whose options busybox lacks), overlay.ko.  Cached by content.
 HOST_TOOLS=(bash jq timeout pgrep pkill realpath flock find mktemp stat comm rm)
+# AppArmor's parser (package apparmor) loads the profiles of the guest's
+# AppArmor tests; without it they fail and say so (the cgroup tests still run)
+AA_PARSER=$(command -v apparmor_parser || echo /usr/sbin/apparmor_parser)
+[ -x "$AA_PARSER" ] || AA_PARSER=
 base_key=$( {
-	sha256sum "$BUSYBOX" "$0" "$KDIR/vmlinuz"
+	sha256sum "$BUSYBOX" "$0" "$KDIR/vmlinuz" $AA_PARSER
 	for t in "${HOST_TOOLS[@]}"; do sha256sum "$(command -v "$t")"; done
 } | sha256sum | cut -c1-16)
 BASE=$CACHE/base-$base_key.cpio
@@ -153,6 +164,7 @@ if [ ! -f "$BASE" ]; then
 		[ -e "$b/usr/bin/$t" ] || ln -s "$(readlink -f "$p")" "$b/usr/bin/$t"
 	done
 	ln -sf /usr/bin/bash "$b/bin/bash"
+	[ -z "$AA_PARSER" ] || copy_bin "$b" "$(readlink -f "$AA_PARSER")"
 	cp "$KDIR"/overlay.ko* "$b/lib/modules/" 2>/dev/null
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$b/etc/passwd"
 	echo 'root:x:0:' >"$b/etc/group"
@@ -204,7 +216,7 @@ start=$(date +%s)
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
 	-m "$MEM" -smp "$SMP" -nographic -no-reboot -nic none \
 	-kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd.cpio" \
-	-append "console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init" \
+	-append "console=ttyS0 quiet loglevel=1 panic=-1 apparmor=1 rdinit=/init" \
 	</dev/null >"$LOG" 2>&1
 qrc=$?
 secs=$(($(date +%s) - start))
