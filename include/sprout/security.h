@@ -72,6 +72,12 @@ bool sp_seccomp_flag_supported(unsigned int flag);
  * path (linux.seccomp.syscalls[i]). */
 int sp_seccomp_compile(const struct sp_seccomp *s, struct sp_seccomp_prog *out,
                        struct sp_error *err);
+/* Put in front of P (libseccomp's program for S) the stub that returns
+ * -ENOSYS for syscalls above the largest one S names, per architecture
+ * (and for an unnamed clone3); nothing when S's default action allows,
+ * logs or traces.  -1 only when out of memory. */
+int sp_seccomp_enosys_stub(const struct sp_seccomp *s, struct sp_seccomp_prog *p,
+                           struct sp_error *err);
 /* sp_seccomp_compile through the cache in CACHE_DIR (NULL: no cache):
  * <dir>/<sha256 of the canonical profile>.bpf, written atomically. */
 int sp_seccomp_prepare(const struct sp_seccomp *s, const char *cache_dir,

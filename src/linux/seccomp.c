@@ -10,7 +10,9 @@
  * (debug log); a rule whose action is the default action is left out;
  * conditions on distinct arguments are ANDed in one rule, while several
  * conditions on the same argument become one rule each (ORed), which is
- * what profiles like Docker's rely on (personality, clone flags). */
+ * what profiles like Docker's rely on (personality, clone flags).  Syscalls
+ * newer than the profile get -ENOSYS from a stub in front of libseccomp's
+ * program (seccomp_enosys.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -329,6 +331,10 @@ int sp_seccomp_compile(const struct sp_seccomp *s, struct sp_seccomp_prog *out,
   if (r == 0)
     r = export_bpf(ctx, out, err);
   seccomp_release(ctx);
+  if (r == 0 && sp_seccomp_enosys_stub(s, out, err) < 0) {
+    sp_seccomp_prog_free(out);
+    r = -1;
+  }
   if (r < 0)
     return -1;
   out->notify = has_notify(s);

@@ -435,7 +435,7 @@ t_seccomp_docker() {
 	new_container
 	cfg '.linux.seccomp = $p[0] | .process.capabilities = {bounding: $c, effective: $c, permitted: $c}' \
 		--slurpfile p "$DOCKER_PROFILE" --argjson c "$DOCKER14"
-	set_args sh -c "echo hello; ls / >/dev/null && echo ls=ok; $SYS unshare 0; $SYS keyctl 0 -3 0; sprout-probe seccomp"
+	set_args sh -c "echo hello; ls / >/dev/null && echo ls=ok; $SYS unshare 0; $SYS keyctl 0 -3 0; sprout-probe seccomp; $SYS 1000"
 	rt run -b "$BUNDLE" "$CID"
 	expect_ok "run under Docker's default profile" || return
 	expect_contains "$OUT" hello "echo"
@@ -443,8 +443,70 @@ t_seccomp_docker() {
 	expect_eq "$(pv unshare)" "-1 errno=1" "unshare (not allowed): EPERM"
 	expect_eq "$(pv keyctl)" "-1 errno=1" "keyctl (not allowed): EPERM"
 	expect_eq "$(pv seccomp)" 2 "Seccomp mode"
+	expect_eq "$(pv 1000)" "-1 errno=38" "syscall 1000 (newer than the profile): ENOSYS"
 }
-t "seccomp: Docker's default profile: a shell works, unshare/keyctl get EPERM" t_seccomp_docker
+t "seccomp: Docker's default profile: a shell works, unshare/keyctl get EPERM, newer syscalls ENOSYS" t_seccomp_docker
+
+# Syscalls newer than the profile: -ENOSYS (so libc falls back), not the
+# default action.  OLD_SYSCALLS: what busybox sh, sprout-sys and runc's init
+# need, all older than Linux 4.18 (largest: rseq, 334 on x86_64).
+OLD_SYSCALLS='["read", "write", "readv", "writev", "pread64", "open", "openat", "close", "stat",
+ "lstat", "fstat", "newfstatat", "statfs", "fstatfs", "lseek", "access", "faccessat", "readlink",
+ "getdents64", "getcwd", "chdir", "fcntl", "dup2", "dup3", "ioctl", "brk", "mmap", "munmap",
+ "mprotect", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64",
+ "getrandom", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "futex",
+ "nanosleep", "getpid", "getuid", "geteuid", "getgid", "getegid", "uname", "capget", "capset",
+ "prctl", "setresuid", "setresgid", "setgroups", "clone", "fork", "vfork", "execve", "wait4",
+ "exit", "exit_group"]'
+# the four calls newer than the profile, then two older ones it does not name
+NEWER_PROBE="$SYS clone3 0 0; $SYS close_range 1000 1000 0; $SYS openat2 -100 @/ buf 24;
+ $SYS faccessat2 -100 @/ 0 0; $SYS getppid; $SYS mkdirat -100 @/tmp/x 0755"
+
+t_seccomp_enosys_newer() {
+	new_container
+	seccomp "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_X86_64\",
+		\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], \"syscalls\": [{\"names\": $OLD_SYSCALLS,
+		\"action\": \"SCMP_ACT_ALLOW\"}]}"
+	set_args sh -c "$NEWER_PROBE"
+	rt run -b "$BUNDLE" "$CID"
+	expect_ok run || return
+	local c
+	for c in clone3 close_range openat2 faccessat2; do
+		expect_eq "$(pv $c)" "-1 errno=38" "$c (newer than the profile): ENOSYS"
+	done
+	expect_eq "$(pv getppid)" "-1 errno=1" "getppid (older, not named): the default action"
+	expect_eq "$(pv mkdirat)" "-1 errno=1" "mkdirat (older, not named): the default action"
+	# naming faccessat2 (439) moves the limit: 436..438 are older now
+	new_container
+	seccomp "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": $OLD_SYSCALLS,
+		\"action\": \"SCMP_ACT_ALLOW\"}, {\"names\": [\"faccessat2\"], \"action\": \"SCMP_ACT_ALLOW\"}]}"
+	set_args sh -c "$NEWER_PROBE"
+	rt run -b "$BUNDLE" "$CID"
+	expect_ok run || return
+	expect_eq "$(pv faccessat2)" 0 "faccessat2 (named): allowed"
+	expect_eq "$(pv close_range)" "-1 errno=1" "close_range (below faccessat2): the default action"
+	expect_eq "$(pv openat2)" "-1 errno=1" "openat2 (below faccessat2): the default action"
+	if [ "$RT_NAME" = runc ]; then
+		# runc 1.1.5 has no clone3 special case
+		expect_eq "$(pv clone3)" "-1 errno=1" "clone3 (not named, below faccessat2): EPERM in runc 1.1.5"
+	else
+		expect_eq "$(pv clone3)" "-1 errno=38" "clone3 (not named, below faccessat2): still ENOSYS"
+	fi
+}
+t "seccomp: syscalls newer than the profile get ENOSYS, older unnamed ones the default action" t_seccomp_enosys_newer
+
+t_seccomp_enosys_allow_default() {
+	# an allowing default action: nothing changes, the kernel answers
+	new_container
+	allow_but SCMP_ACT_ERRNO getppid
+	set_args sh -c "$SYS clone3 0 0; $SYS close_range 1000 1000 0; $SYS getppid"
+	rt run -b "$BUNDLE" "$CID"
+	expect_ok run || return
+	expect_eq "$(pv clone3)" "-1 errno=22" "clone3 with no arguments: EINVAL from the kernel"
+	expect_eq "$(pv close_range)" 0 "close_range: allowed"
+	expect_eq "$(pv getppid)" "-1 errno=1" "getppid: its rule"
+}
+t "seccomp: with an allowing default action newer syscalls are left alone" t_seccomp_enosys_allow_default
 
 t_seccomp_unknown_name() {
 	new_container

@@ -80,6 +80,17 @@ static int sys_errno(long nr, long a0, long a1) {
   return r == -1 ? errno : 0;
 }
 
+/* What a filtered child needs to exit (sanitizer builds do more on _exit),
+ * as a JSON list; all of it older than Linux 2.6.36 (largest x86_64
+ * number: prlimit64, 302). */
+#define EXIT_NAMES                                                                          \
+  "\"exit\", \"exit_group\", \"wait4\", \"write\", \"writev\", \"rt_sigprocmask\", "             \
+  "\"rt_sigaction\", \"sigaltstack\", \"mmap\", \"munmap\", \"mprotect\", \"madvise\", "         \
+  "\"futex\", \"getpid\", \"gettid\", \"tgkill\", \"prctl\", \"readlink\", \"readlinkat\", "      \
+  "\"open\", \"openat\", \"close\", \"read\", \"pread64\", \"fstat\", \"newfstatat\", \"lseek\", "  \
+  "\"sched_yield\", \"getrlimit\", \"prlimit64\", \"brk\", \"clock_gettime\", "              \
+  "\"nanosleep\", \"ioctl\""
+
 /* ---- sha256 ------------------------------------------------------------ */
 
 START_TEST(test_sha256_vectors) {
@@ -259,15 +270,8 @@ START_TEST(test_errno_rule) {
   assert_exit(run_filtered(&p, call_getppid), EPERM);
   sp_seccomp_prog_free(&p);
   /* default errno */
-  /* what exiting may need (sanitizer builds do more on _exit) */
   compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 77, \"syscalls\": "
-          "[{\"names\": [\"exit\", \"exit_group\", \"wait4\", \"write\", \"writev\", "
-          "\"rt_sigprocmask\", \"rt_sigaction\", \"sigaltstack\", \"mmap\", \"munmap\", "
-          "\"mprotect\", \"madvise\", \"futex\", \"getpid\", \"gettid\", \"tgkill\", "
-          "\"prctl\", \"readlink\", \"readlinkat\", \"open\", \"openat\", \"close\", "
-          "\"read\", \"pread64\", \"fstat\", \"newfstatat\", \"lseek\", \"sched_yield\", "
-          "\"getrlimit\", \"prlimit64\", \"brk\", \"clock_gettime\", \"nanosleep\", "
-          "\"ioctl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          "[{\"names\": [" EXIT_NAMES "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
           &p);
   assert_exit(run_filtered(&p, call_getppid), 77);
   sp_seccomp_prog_free(&p);
@@ -393,6 +397,179 @@ START_TEST(test_compile_errors) {
   sp_spec_free(&s);
 }
 END_TEST
+
+/* ---- -ENOSYS for syscalls newer than the profile ------------------------------------ */
+
+/* the call a filtered child makes: syscall(call_nr, call_a0, call_a1, ...) */
+static long call_nr, call_a0, call_a1;
+static int call_one(void) { return sys_errno(call_nr, call_a0, call_a1); }
+
+/* errno of NR(A0, A1) under P; -signal when the child was killed */
+static int errno_under(const struct sp_seccomp_prog *p, long nr, long a0, long a1) {
+  call_nr = nr;
+  call_a0 = a0;
+  call_a1 = a1;
+  int st = run_filtered(p, call_one);
+  ck_assert_msg(!WIFEXITED(st) || WEXITSTATUS(st) != 100, "the filter did not load");
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+#define ERRNO_UNDER(p, nr, a0, a1, want)                                                   \
+  do {                                                                                      \
+    int got_ = errno_under(p, nr, a0, a1);                                                  \
+    ck_assert_msg(got_ == (want), "syscall %ld: %d, expected %d", (long)(nr), got_, (want)); \
+  } while (0)
+
+#define NR_CLONE3 435
+#define NR_CLOSE_RANGE 436
+#define NR_OPENAT2 437
+#define NR_FACCESSAT2 439
+#define NR_PROCESS_MADVISE 440
+
+START_TEST(test_enosys_newer) {
+  /* only old syscalls named: everything above prlimit64 (302) is "newer" */
+  struct sp_seccomp_prog p;
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [" EXIT_NAMES
+          "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", ENOSYS);
+  ERRNO_UNDER(&p, NR_OPENAT2, AT_FDCWD, (long)"/", ENOSYS);
+  ERRNO_UNDER(&p, NR_CLOSE_RANGE, 1000, 1000, ENOSYS);
+  ERRNO_UNDER(&p, NR_CLONE3, 0, 0, ENOSYS);
+  ERRNO_UNDER(&p, 1000, 0, 0, ENOSYS);
+  /* older and not named: the default action */
+  ERRNO_UNDER(&p, SYS_getppid, 0, 0, EPERM);
+  ERRNO_UNDER(&p, SYS_pipe2, 0, 0, EPERM);
+  sp_seccomp_prog_free(&p);
+  /* the same with a deny default action that is not an errno */
+  compile("{\"defaultAction\": \"SCMP_ACT_KILL_PROCESS\", \"syscalls\": [{\"names\": ["
+          EXIT_NAMES "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", ENOSYS);
+  ERRNO_UNDER(&p, SYS_getppid, 0, 0, -SIGSYS);
+  sp_seccomp_prog_free(&p);
+}
+END_TEST
+
+START_TEST(test_enosys_named) {
+  /* naming faccessat2 (439) raises the limit: 436..439 get the default
+   * action, except clone3 (435), which is never EPERM unless named */
+  struct sp_seccomp_prog p;
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [" EXIT_NAMES
+          ", \"faccessat2\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", 0);
+  ERRNO_UNDER(&p, NR_CLOSE_RANGE, 1000, 1000, EPERM);
+  ERRNO_UNDER(&p, NR_OPENAT2, AT_FDCWD, (long)"/", EPERM);
+  ERRNO_UNDER(&p, NR_CLONE3, 0, 0, ENOSYS);
+  ERRNO_UNDER(&p, NR_PROCESS_MADVISE, 0, 0, ENOSYS);
+  sp_seccomp_prog_free(&p);
+  /* a named syscall keeps its rule, even one with the default action
+   * (left out of libseccomp's program, still "named") */
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [" EXIT_NAMES
+          "], \"action\": \"SCMP_ACT_ALLOW\"}, {\"names\": [\"openat2\"], \"action\": "
+          "\"SCMP_ACT_ERRNO\", \"errnoRet\": 5}, {\"names\": [\"clone3\", \"faccessat2\"], "
+          "\"action\": \"SCMP_ACT_ERRNO\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_OPENAT2, AT_FDCWD, (long)"/", 5);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", EPERM);
+  ERRNO_UNDER(&p, NR_CLONE3, 0, 0, EPERM);
+  ERRNO_UNDER(&p, NR_CLOSE_RANGE, 1000, 1000, EPERM);
+  ERRNO_UNDER(&p, NR_PROCESS_MADVISE, 0, 0, ENOSYS);
+  sp_seccomp_prog_free(&p);
+}
+END_TEST
+
+START_TEST(test_enosys_permissive_default) {
+  /* allow / log / trace by default: no stub, the kernel answers (clone3
+   * with no arguments: EINVAL) */
+  static const char *const defs[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG"};
+  for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+    char *j = NULL;
+    ck_assert_int_ge(asprintf(&j, "{\"defaultAction\": \"%s\", \"syscalls\": [{\"names\": "
+                                  "[\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\"}]}",
+                              defs[i]),
+                     0);
+    struct sp_seccomp_prog p;
+    compile(j, &p);
+    free(j);
+    ERRNO_UNDER(&p, NR_CLONE3, 0, 0, EINVAL);
+    ERRNO_UNDER(&p, NR_CLOSE_RANGE, 1000, 1000, 0);
+    ERRNO_UNDER(&p, SYS_getppid, 0, 0, EPERM);
+    sp_seccomp_prog_free(&p);
+  }
+  /* defaultErrnoRet ENOSYS: everything unnamed is ENOSYS anyway */
+  struct sp_seccomp_prog p;
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 38, \"syscalls\": "
+          "[{\"names\": [" EXIT_NAMES "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", ENOSYS);
+  ERRNO_UNDER(&p, SYS_getppid, 0, 0, ENOSYS);
+  sp_seccomp_prog_free(&p);
+}
+END_TEST
+
+#if defined(__x86_64__)
+#define X32 0x40000000L
+/* a 32-bit (i386 ABI) system call from this 64-bit process: seccomp sees
+ * AUDIT_ARCH_I386 and the i386 numbers; errno, or 0 */
+static long i386_nr;
+static int call_i386(void) {
+  long r;
+  __asm__ volatile("int $0x80"
+                   : "=a"(r)
+                   : "a"(i386_nr), "b"(0L), "c"(0L), "d"(0L)
+                   : "memory", "r8", "r9", "r10", "r11");
+  return r < 0 && r > -4096 ? (int)-r : 0;
+}
+
+/* int $0x80 works (ia32 emulation): a child calls getpid through it */
+static bool i386_available(void) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    i386_nr = 20; /* getpid */
+    _exit(call_i386());
+  }
+  int st = 0;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int errno_i386(const struct sp_seccomp_prog *p, long nr) {
+  i386_nr = nr;
+  int st = run_filtered(p, call_i386);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+START_TEST(test_enosys_compat_abis) {
+  struct sp_seccomp_prog p;
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_X86_64\", "
+          "\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], \"syscalls\": [{\"names\": [" EXIT_NAMES
+          "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  /* x32: the same kernel architecture as x86_64, numbers with bit 30;
+   * seccomp sees them whether or not the kernel runs x32 */
+  ERRNO_UNDER(&p, X32 | 1000, 0, 0, ENOSYS);
+  ERRNO_UNDER(&p, X32 | SYS_getppid, 0, 0, EPERM);
+  /* i386 (when the kernel runs 32-bit code): largest named prlimit64 = 340 */
+  if (i386_available()) {
+    ck_assert_int_eq(errno_i386(&p, 439), ENOSYS); /* faccessat2 */
+    ck_assert_int_eq(errno_i386(&p, 435), ENOSYS); /* clone3 */
+    ck_assert_int_eq(errno_i386(&p, 64), EPERM);   /* getppid */
+  }
+  sp_seccomp_prog_free(&p);
+  /* x86_64 only: an x32 call is not "a big x86_64 number" but another
+   * ABI, which libseccomp's program kills (bad architecture) */
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_X86_64\"], "
+          "\"syscalls\": [{\"names\": [" EXIT_NAMES "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, X32 | 0, 0, 0, -SIGSYS);
+  ERRNO_UNDER(&p, 1000, 0, 0, ENOSYS);
+  sp_seccomp_prog_free(&p);
+}
+END_TEST
+#endif
 
 /* ---- cache ------------------------------------------------------------------------ */
 
@@ -627,6 +804,14 @@ static Suite *seccomp_suite(void) {
   tcase_add_test(tc, test_arg_operators);
   tcase_add_test(tc, test_default_action_rule_skipped);
   tcase_add_test(tc, test_compile_errors);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("enosys");
+  tcase_add_test(tc, test_enosys_newer);
+  tcase_add_test(tc, test_enosys_named);
+  tcase_add_test(tc, test_enosys_permissive_default);
+#if defined(__x86_64__)
+  tcase_add_test(tc, test_enosys_compat_abis);
+#endif
   suite_add_tcase(s, tc);
   tc = tcase_create("cache");
   tcase_add_test(tc, test_cache);
