@@ -2,6 +2,7 @@
  * the compiled program's behaviour (loaded in forked children), the
  * digest and the cache, the notify listener message. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
@@ -628,6 +630,127 @@ START_TEST(test_cache) {
 }
 END_TEST
 
+/* mtime of DIR/NAME, seconds; -1 when it does not exist */
+static long long mtime_of(const char *dir, const char *name) {
+  char *f = sp_path_join(dir, name);
+  struct stat st;
+  int r = stat(f, &st);
+  free(f);
+  return r < 0 ? -1 : (long long)st.st_mtime;
+}
+
+static void set_mtime(const char *dir, const char *name, time_t t) {
+  char *f = sp_path_join(dir, name);
+  struct timespec ts[2] = {{.tv_sec = t}, {.tv_sec = t}};
+  ck_assert_int_eq(utimensat(AT_FDCWD, f, ts, 0), 0);
+  free(f);
+}
+
+/* prepare the profile "getppid gets errno E" through CACHE; its file name */
+static void prepare_errno(const char *cache, int e, bool want_hit, char name[69]) {
+  char *j = NULL;
+  ck_assert_int_ge(asprintf(&j, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+                                "[{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\", "
+                                "\"errnoRet\": %d}]}",
+                            e),
+                   0);
+  struct sp_spec s;
+  parse(j, &s);
+  free(j);
+  struct sp_seccomp_prog p;
+  struct sp_error err = {0};
+  ck_assert_int_eq(sp_seccomp_prepare(&s.linux_.seccomp, cache, &p, &err), 0);
+  ck_assert_msg(p.cache_hit == want_hit, "errno %d: cache_hit %d", e, p.cache_hit);
+  snprintf(name, 69, "%s.bpf", p.digest);
+  sp_seccomp_prog_free(&p);
+  sp_spec_free(&s);
+}
+
+static size_t count_files(const char *dir) {
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+START_TEST(test_cache_eviction) {
+  char dir[] = "/tmp/sprout-seccomp-evict-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char *cache = sp_path_join(dir, "seccomp");
+  char a[69], b[69], c[69], n2[69];
+  time_t now = time(NULL);
+  prepare_errno(cache, 40, false, a);
+  prepare_errno(cache, 41, false, b);
+  prepare_errno(cache, 42, false, c);
+  set_mtime(cache, a, now - 300); /* oldest */
+  set_mtime(cache, b, now - 200);
+  set_mtime(cache, c, now - 100);
+  /* a hit makes A the most recently used */
+  prepare_errno(cache, 40, true, a);
+  ck_assert_int_ge(mtime_of(cache, a), now - 5);
+  /* two entries at most: B, now the least recently used, goes */
+  ck_assert_uint_eq(sp_seccomp_cache_trim(cache, 2, 1U << 20, NULL), 1);
+  ck_assert_int_eq(mtime_of(cache, b), -1);
+  ck_assert_int_ge(mtime_of(cache, a), 0);
+  ck_assert_int_ge(mtime_of(cache, c), 0);
+  /* within the bounds: nothing goes */
+  ck_assert_uint_eq(sp_seccomp_cache_trim(cache, 2, 1U << 20, NULL), 0);
+  /* a byte bound of one file keeps the newest (A) */
+  struct stat st;
+  char *fa = sp_path_join(cache, a);
+  ck_assert_int_eq(stat(fa, &st), 0);
+  free(fa);
+  ck_assert_uint_eq(sp_seccomp_cache_trim(cache, 10, (size_t)st.st_size, NULL), 1);
+  ck_assert_int_eq(mtime_of(cache, c), -1);
+  ck_assert_int_ge(mtime_of(cache, a), 0);
+  /* KEEP survives any bound */
+  ck_assert_uint_eq(sp_seccomp_cache_trim(cache, 0, 0, a), 0);
+  ck_assert_int_ge(mtime_of(cache, a), 0);
+
+  /* writing a new file applies the default bound: fill the directory with
+   * old entries, one more write evicts the oldest and keeps the new one */
+  for (int i = 0; i < SP_SECCOMP_CACHE_MAX_ENTRIES + 5; i++) {
+    char name[69];
+    snprintf(name, sizeof name, "%064x.bpf", i);
+    char *f = sp_path_join(cache, name);
+    FILE *fp = fopen(f, "we");
+    ck_assert_ptr_nonnull(fp);
+    fputs("x", fp);
+    fclose(fp);
+    free(f);
+    set_mtime(cache, name, now - 10000 + i); /* 0 is the oldest */
+  }
+  set_mtime(cache, a, now - 20000); /* older than all of them */
+  /* a temporary file whose writer died long ago, and a live one */
+  for (int i = 0; i < 2; i++) {
+    char *f = sp_path_join(cache, i ? "y.bpf.tmp-2" : "x.bpf.tmp-1");
+    FILE *fp = fopen(f, "we");
+    ck_assert_ptr_nonnull(fp);
+    fclose(fp);
+    free(f);
+  }
+  set_mtime(cache, "x.bpf.tmp-1", now - 3600);
+  prepare_errno(cache, 43, false, n2);
+  ck_assert_uint_eq(count_files(cache), SP_SECCOMP_CACHE_MAX_ENTRIES + 1 /* y.bpf.tmp-2 */);
+  ck_assert_int_ge(mtime_of(cache, n2), now - 5);
+  ck_assert_int_eq(mtime_of(cache, a), -1);
+  ck_assert_int_eq(mtime_of(cache, "x.bpf.tmp-1"), -1);
+  ck_assert_int_ge(mtime_of(cache, "y.bpf.tmp-2"), 0);
+  for (int i = 0; i < SP_SECCOMP_CACHE_MAX_ENTRIES + 5; i++) {
+    char name[69];
+    snprintf(name, sizeof name, "%064x.bpf", i);
+    /* A, 69 old ones and the new one: the 7 oldest (A, 0..5) go */
+    ck_assert_msg((mtime_of(cache, name) >= 0) == (i >= 6), "%s", name);
+  }
+  free(cache);
+  sp_rm_rf(dir);
+}
+END_TEST
+
 /* ---- notify ------------------------------------------------------------------------- */
 
 START_TEST(test_process_state_json) {
@@ -815,6 +938,7 @@ static Suite *seccomp_suite(void) {
   suite_add_tcase(s, tc);
   tc = tcase_create("cache");
   tcase_add_test(tc, test_cache);
+  tcase_add_test(tc, test_cache_eviction);
   suite_add_tcase(s, tc);
   tc = tcase_create("notify");
   tcase_add_test(tc, test_process_state_json);
