@@ -9,7 +9,7 @@
  * different file.  The load-time flags and the listener are not part of it.
  * Its first line is a version, bumped whenever sprout compiles the same
  * profile into a different program, so that older files are never used
- * (2: the -ENOSYS stub of seccomp_enosys.c).
+ * (2: the -ENOSYS stub of seccomp_enosys.c; 3: libseccomp's binary tree).
  *
  * File: "SPBPF" 0 1 0 | u32 instructions | u32 0 | sha256(instructions) |
  * instructions.  Written atomically (temporary file + rename); a file that
@@ -121,7 +121,7 @@ char *sp_seccomp_canonical(const struct sp_seccomp *s) {
   uint32_t def = 0;
   int bad = sp_seccomp_action(s->default_action, s->has_default_errno_ret,
                               s->default_errno_ret, &def);
-  int r = sp_buf_printf(&b, "sprout-seccomp 2\nlibseccomp %u.%u.%u api %u native %u\n"
+  int r = sp_buf_printf(&b, "sprout-seccomp 3\nlibseccomp %u.%u.%u api %u native %u\n"
                         "default %d %u\n", v->major, v->minor, v->micro, seccomp_api_get(),
                         seccomp_arch_native(), bad, def);
   for (size_t i = 0; r == 0 && i < s->architectures_len; i++)
