@@ -111,6 +111,11 @@ static void limit(struct stub *st, const struct abi *a) {
   emit(st, BPF_JMP | BPF_JGT | BPF_K, (uint32_t)a->max, L_ENOSYS, L_FILTER);
 }
 
+/* how far instruction I jumps to reach LABEL */
+static long distance(const struct stub *st, size_t i, int label) {
+  return label == L_NEXT ? 0 : st->label[label] - (long)(i + 1);
+}
+
 /* Label ids -> relative offsets.  -1 when a conditional jump is longer
  * than 255 instructions (never with the ~20 architectures there are). */
 static int resolve(struct stub *st) {
@@ -118,12 +123,12 @@ static int resolve(struct stub *st) {
     struct sp_bpf_insn *in = &st->insn[i];
     if (BPF_CLASS(in->code) != BPF_JMP)
       continue;
-    long t = st->label[st->jt[i]] - (long)(i + 1);
+    long t = distance(st, i, st->jt[i]);
     if (BPF_OP(in->code) == BPF_JA) {
       in->k = (uint32_t)t;
       continue;
     }
-    long f = st->jf[i] == L_NEXT ? 0 : st->label[st->jf[i]] - (long)(i + 1);
+    long f = distance(st, i, st->jf[i]);
     if (t < 0 || t > 255 || f < 0 || f > 255)
       return -1;
     in->jt = (uint8_t)t;
