@@ -10,7 +10,10 @@
  * filter, a syscall whose number is greater than the largest number the
  * profile names for that architecture returns -ENOSYS; everything else
  * goes on to libseccomp's program unchanged.  A syscall the profile names
- * is never above that largest number, so its rule always applies.
+ * is never above that largest number, so its rule always applies.  The
+ * architectures are the filter's: libseccomp's native one and the listed
+ * ones (runc 1.1.5 looks at the listed ones only, so a profile without
+ * "architectures" gets no stub there and newer syscalls get EPERM).
  *
  * No stub when the default action lets the call through or hands it to
  * someone else: SCMP_ACT_ALLOW, SCMP_ACT_LOG and SCMP_ACT_TRACE (a tracer
