@@ -73,10 +73,26 @@ bool sp_seccomp_flag_supported(unsigned int flag);
  * path (linux.seccomp.syscalls[i]). */
 int sp_seccomp_compile(const struct sp_seccomp *s, struct sp_seccomp_prog *out,
                        struct sp_error *err);
+/* Put in front of P (libseccomp's program for S) the stub that returns
+ * -ENOSYS for syscalls above the largest one S names, per architecture
+ * (and for an unnamed clone3); nothing when S's default action allows,
+ * logs or traces.  -1 only when out of memory. */
+int sp_seccomp_enosys_stub(const struct sp_seccomp *s, struct sp_seccomp_prog *p,
+                           struct sp_error *err);
 /* sp_seccomp_compile through the cache in CACHE_DIR (NULL: no cache):
  * <dir>/<sha256 of the canonical profile>.bpf, written atomically. */
 int sp_seccomp_prepare(const struct sp_seccomp *s, const char *cache_dir,
                        struct sp_seccomp_prog *out, struct sp_error *err);
+/* Bounds of the cache directory (seccomp_cache.c): a Docker-sized program
+ * is ~10 KiB. */
+#define SP_SECCOMP_CACHE_MAX_ENTRIES 64
+#define SP_SECCOMP_CACHE_MAX_BYTES (4U << 20)
+/* Remove the least recently used (oldest mtime) <digest>.bpf files of DIR
+ * until at most MAX_ENTRIES files of at most MAX_BYTES remain, never KEEP
+ * (a file name, or NULL); also temporary files left by a writer that died.
+ * Returns how many files it removed. */
+size_t sp_seccomp_cache_trim(const char *dir, size_t max_entries, size_t max_bytes,
+                             const char *keep);
 /* Install the filter in the calling process with seccomp(2).  With a
  * listener, *notify_fd receives it (else -1). */
 int sp_seccomp_load(const struct sp_seccomp_prog *p, int *notify_fd, struct sp_error *err);

@@ -10,7 +10,9 @@
  * (debug log); a rule whose action is the default action is left out;
  * conditions on distinct arguments are ANDed in one rule, while several
  * conditions on the same argument become one rule each (ORed), which is
- * what profiles like Docker's rely on (personality, clone flags). */
+ * what profiles like Docker's rely on (personality, clone flags).  Syscalls
+ * newer than the profile get -ENOSYS from a stub in front of libseccomp's
+ * program (seccomp_enosys.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -304,6 +306,19 @@ static bool has_notify(const struct sp_seccomp *s) {
   return false;
 }
 
+/* Syscalls in a binary tree rather than a linear list (libseccomp >= 2.5):
+ * Docker's profile, 1001 instructions linear, becomes ~1250 instructions
+ * that the kernel runs in O(log n), and attaching it (the kernel runs the
+ * filter for every syscall number to build its action cache) takes half
+ * the time (tests/bench/PROFILE.md section 7).  Without it: linear. */
+static void set_optimize(scmp_filter_ctx ctx) {
+  int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  if (r < 0)
+    sp_log(SP_LOG_DEBUG, "seccomp: libseccomp %u.%u.%u has no binary-tree optimization "
+           "(%s): linear filter", seccomp_version()->major, seccomp_version()->minor,
+           seccomp_version()->micro, strerror(-r));
+}
+
 int sp_seccomp_compile(const struct sp_seccomp *s, struct sp_seccomp_prog *out,
                        struct sp_error *err) {
   memset(out, 0, sizeof *out);
@@ -321,6 +336,8 @@ int sp_seccomp_compile(const struct sp_seccomp *s, struct sp_seccomp_prog *out,
                         action_name(s->default_action));
   int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
   if (r == 0)
+    set_optimize(ctx);
+  if (r == 0)
     r = add_arches(ctx, s, err);
   else
     sp_error_errno(err, -r, "seccomp: set filter attributes");
@@ -329,6 +346,10 @@ int sp_seccomp_compile(const struct sp_seccomp *s, struct sp_seccomp_prog *out,
   if (r == 0)
     r = export_bpf(ctx, out, err);
   seccomp_release(ctx);
+  if (r == 0 && sp_seccomp_enosys_stub(s, out, err) < 0) {
+    sp_seccomp_prog_free(out);
+    r = -1;
+  }
   if (r < 0)
     return -1;
   out->notify = has_notify(s);

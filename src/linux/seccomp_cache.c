@@ -7,11 +7,24 @@
  * architectures, rules in order) plus the libseccomp version, its API
  * level and the native architecture, so a changed profile or library is a
  * different file.  The load-time flags and the listener are not part of it.
+ * Its first line is a version, bumped whenever sprout compiles the same
+ * profile into a different program, so that older files are never used
+ * (2: the -ENOSYS stub of seccomp_enosys.c; 3: libseccomp's binary tree).
  *
  * File: "SPBPF" 0 1 0 | u32 instructions | u32 0 | sha256(instructions) |
  * instructions.  Written atomically (temporary file + rename); a file that
- * does not check out is ignored and replaced.  "@" cannot appear in a
+ * does not check out is ignored and replaced.
+ *
+ * The cache is bounded (SP_SECCOMP_CACHE_MAX_ENTRIES files and
+ * SP_SECCOMP_CACHE_MAX_BYTES): a hit sets the file's mtime to now (one
+ * futimens, no directory scan), and only writing a new file scans the
+ * directory and removes the least recently used files beyond the bounds.
+ * That is safe with concurrent sprout processes: files appear by rename
+ * only, a reader reads a file whole before using it (an unlink after its
+ * open changes nothing; before its open it is a miss), and two trimmers
+ * removing the same file both succeed (ENOENT is "already done").  "@" cannot appear in a
  * container id, so the cache never collides with a container's state dir. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
@@ -108,7 +121,7 @@ char *sp_seccomp_canonical(const struct sp_seccomp *s) {
   uint32_t def = 0;
   int bad = sp_seccomp_action(s->default_action, s->has_default_errno_ret,
                               s->default_errno_ret, &def);
-  int r = sp_buf_printf(&b, "sprout-seccomp 1\nlibseccomp %u.%u.%u api %u native %u\n"
+  int r = sp_buf_printf(&b, "sprout-seccomp 3\nlibseccomp %u.%u.%u api %u native %u\n"
                         "default %d %u\n", v->major, v->minor, v->micro, seccomp_api_get(),
                         seccomp_arch_native(), bad, def);
   for (size_t i = 0; r == 0 && i < s->architectures_len; i++)
@@ -172,6 +185,9 @@ static int cache_read(const char *path, struct sp_seccomp_prog *out) {
   memcpy(out->insns, buf + HEADER_LEN, size - HEADER_LEN);
   out->len = n;
   r = 0;
+  /* recently used: the last to be evicted (best effort) */
+  if (futimens(fd, NULL) < 0)
+    sp_log(SP_LOG_DEBUG, "seccomp: cache file %s: touch: %s", path, strerror(errno));
 out:
   if (r < 0)
     sp_log(SP_LOG_DEBUG, "seccomp: cache file %s is not usable: ignored", path);
@@ -198,7 +214,105 @@ static void cache_write(const char *dir, const char *path, const struct sp_secco
   memcpy(buf + HEADER_LEN, p->insns, body);
   if (sp_write_file_atomic(path, buf, HEADER_LEN + body, 0600, &e) < 0)
     sp_log(SP_LOG_DEBUG, "seccomp: cache not written: %s", e.msg);
+  else
+    sp_seccomp_cache_trim(dir, SP_SECCOMP_CACHE_MAX_ENTRIES, SP_SECCOMP_CACHE_MAX_BYTES,
+                          strrchr(path, '/') + 1);
   free(buf);
+}
+
+/* ---- eviction ---------------------------------------------------------------- */
+
+#define DIGEST_NAME_LEN (64 + 4) /* <sha256 hex>.bpf */
+#define STALE_TMP_SEC 600        /* a temporary file this old lost its writer */
+
+struct entry {
+  char name[DIGEST_NAME_LEN + 1];
+  struct timespec mtime;
+  off_t size;
+};
+
+static int oldest_first(const void *a, const void *b) {
+  const struct entry *x = a, *y = b;
+  if (x->mtime.tv_sec != y->mtime.tv_sec)
+    return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+  if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+    return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+static bool is_digest_name(const char *n) {
+  if (strlen(n) != DIGEST_NAME_LEN || strcmp(n + 64, ".bpf") != 0)
+    return false;
+  for (int i = 0; i < 64; i++)
+    if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+      return false;
+  return true;
+}
+
+/* gone already (another sprout trimmed it) counts as removed */
+static bool remove_entry(int dfd, const char *name) {
+  return unlinkat(dfd, name, 0) == 0 || errno == ENOENT;
+}
+
+size_t sp_seccomp_cache_trim(const char *dir, size_t max_entries, size_t max_bytes,
+                             const char *keep) {
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return 0;
+  DIR *d = fdopendir(dfd);
+  if (!d) {
+    close(dfd);
+    return 0;
+  }
+  struct entry *v = NULL;
+  size_t n = 0, cap = 0, removed = 0;
+  unsigned long long bytes = 0;
+  time_t now = time(NULL);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    struct stat st;
+    if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+      continue;
+    if (strstr(e->d_name, ".bpf.tmp-")) {
+      if (now - st.st_mtime > STALE_TMP_SEC && remove_entry(dfd, e->d_name))
+        removed++;
+      continue;
+    }
+    if (!is_digest_name(e->d_name))
+      continue;
+    if (n == cap) {
+      size_t nc = cap ? 2 * cap : 64;
+      struct entry *nv = realloc(v, nc * sizeof *nv);
+      if (!nv)
+        break;
+      v = nv;
+      cap = nc;
+    }
+    memcpy(v[n].name, e->d_name, DIGEST_NAME_LEN + 1);
+    v[n].mtime = st.st_mtim;
+    v[n].size = st.st_size;
+    bytes += (unsigned long long)st.st_size;
+    n++;
+  }
+  if (n > max_entries || bytes > max_bytes) {
+    qsort(v, n, sizeof *v, oldest_first);
+    size_t left = n;
+    for (size_t i = 0; i < n && (left > max_entries || bytes > max_bytes); i++) {
+      if (keep && strcmp(v[i].name, keep) == 0)
+        continue;
+      if (remove_entry(dfd, v[i].name)) {
+        removed++;
+        sp_log(SP_LOG_DEBUG, "seccomp: cache: evicted %s/%s", dir, v[i].name);
+      }
+      /* counted as gone either way: a file we cannot remove is not ours
+       * to worry about, and the loop must end */
+      left--;
+      bytes -= (unsigned long long)v[i].size;
+    }
+  }
+  free(v);
+  closedir(d);
+  return removed;
 }
 
 static long long usec_since(const struct timespec *t0) {

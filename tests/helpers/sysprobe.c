@@ -31,6 +31,9 @@ static const struct {
     {"acct", SYS_acct},               {"reboot", SYS_reboot},
     {"swapon", SYS_swapon},           {"add_key", SYS_add_key},
     {"sched_yield", SYS_sched_yield}, {"getrandom", SYS_getrandom},
+    /* newer than Linux 5.2 (clone3 435 .. faccessat2 439) */
+    {"clone3", SYS_clone3},           {"close_range", SYS_close_range},
+    {"openat2", SYS_openat2},         {"faccessat2", SYS_faccessat2},
 };
 
 static char buffer[4096];

@@ -2,11 +2,14 @@
  * the compiled program's behaviour (loaded in forked children), the
  * digest and the cache, the notify listener message. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
@@ -51,6 +55,19 @@ static void compile(const char *seccomp, struct sp_seccomp_prog *p) {
   sp_spec_free(&s);
 }
 
+/* compile() of a printf-formatted profile */
+static void compile_fmt(struct sp_seccomp_prog *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void compile_fmt(struct sp_seccomp_prog *p, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *j = NULL;
+  ck_assert_int_ge(vasprintf(&j, fmt, ap), 0);
+  va_end(ap);
+  compile(j, p);
+  free(j);
+}
+
 /* Fork; in the child set no_new_privs, load P, run FN; return the wait
  * status.  FN returns the child's exit code. */
 static int run_filtered(const struct sp_seccomp_prog *p, int (*fn)(void)) {
@@ -79,6 +96,17 @@ static int sys_errno(long nr, long a0, long a1) {
   long r = syscall(nr, a0, a1, 0, 0, 0, 0);
   return r == -1 ? errno : 0;
 }
+
+/* What a filtered child needs to exit (sanitizer builds do more on _exit),
+ * as a JSON list; all of it older than Linux 2.6.36 (largest x86_64
+ * number: prlimit64, 302). */
+#define EXIT_NAMES                                                                          \
+  "\"exit\", \"exit_group\", \"wait4\", \"write\", \"writev\", \"rt_sigprocmask\", "             \
+  "\"rt_sigaction\", \"sigaltstack\", \"mmap\", \"munmap\", \"mprotect\", \"madvise\", "         \
+  "\"futex\", \"getpid\", \"gettid\", \"tgkill\", \"prctl\", \"readlink\", \"readlinkat\", "      \
+  "\"open\", \"openat\", \"close\", \"read\", \"pread64\", \"fstat\", \"newfstatat\", \"lseek\", "  \
+  "\"sched_yield\", \"getrlimit\", \"prlimit64\", \"brk\", \"clock_gettime\", "              \
+  "\"nanosleep\", \"ioctl\""
 
 /* ---- sha256 ------------------------------------------------------------ */
 
@@ -259,15 +287,8 @@ START_TEST(test_errno_rule) {
   assert_exit(run_filtered(&p, call_getppid), EPERM);
   sp_seccomp_prog_free(&p);
   /* default errno */
-  /* what exiting may need (sanitizer builds do more on _exit) */
   compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 77, \"syscalls\": "
-          "[{\"names\": [\"exit\", \"exit_group\", \"wait4\", \"write\", \"writev\", "
-          "\"rt_sigprocmask\", \"rt_sigaction\", \"sigaltstack\", \"mmap\", \"munmap\", "
-          "\"mprotect\", \"madvise\", \"futex\", \"getpid\", \"gettid\", \"tgkill\", "
-          "\"prctl\", \"readlink\", \"readlinkat\", \"open\", \"openat\", \"close\", "
-          "\"read\", \"pread64\", \"fstat\", \"newfstatat\", \"lseek\", \"sched_yield\", "
-          "\"getrlimit\", \"prlimit64\", \"brk\", \"clock_gettime\", \"nanosleep\", "
-          "\"ioctl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          "[{\"names\": [" EXIT_NAMES "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
           &p);
   assert_exit(run_filtered(&p, call_getppid), 77);
   sp_seccomp_prog_free(&p);
@@ -278,14 +299,10 @@ START_TEST(test_kill_actions) {
   static const char *const acts[] = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
                                      "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP"};
   for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
-    char *j = NULL;
-    ck_assert_int_ge(asprintf(&j, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
-                                  "[{\"names\": [\"getppid\"], \"action\": \"%s\"}]}",
-                              acts[i]),
-                     0);
     struct sp_seccomp_prog p;
-    compile(j, &p);
-    free(j);
+    compile_fmt(&p, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+                    "[\"getppid\"], \"action\": \"%s\"}]}",
+                acts[i]);
     int st = run_filtered(&p, call_getppid);
     ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "%s: status %#x", acts[i], st);
     sp_seccomp_prog_free(&p);
@@ -312,18 +329,13 @@ static int umask_pair(void) {
 }
 
 static void umask_case(const char *args, int want) {
-  char *j = NULL;
-  ck_assert_int_ge(asprintf(&j, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
-                                "[{\"names\": [\"umask\"], \"action\": \"SCMP_ACT_ERRNO\", "
-                                "\"errnoRet\": 5, \"args\": %s}]}",
-                            args),
-                   0);
   struct sp_seccomp_prog p;
-  compile(j, &p);
+  compile_fmt(&p, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+                  "[\"umask\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 5, \"args\": %s}]}",
+              args);
   int st = run_filtered(&p, umask_pair);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == want, "args %s: exit %d, expected %d",
                 args, WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st), want);
-  free(j);
   sp_seccomp_prog_free(&p);
 }
 
@@ -394,6 +406,210 @@ START_TEST(test_compile_errors) {
 }
 END_TEST
 
+/* ---- -ENOSYS for syscalls newer than the profile ------------------------------------ */
+
+/* the call a filtered child makes: syscall(call_nr, call_a0, call_a1, ...) */
+static long call_nr, call_a0, call_a1;
+static int call_one(void) { return sys_errno(call_nr, call_a0, call_a1); }
+
+/* errno of NR(A0, A1) under P; -signal when the child was killed */
+static int errno_under(const struct sp_seccomp_prog *p, long nr, long a0, long a1) {
+  call_nr = nr;
+  call_a0 = a0;
+  call_a1 = a1;
+  int st = run_filtered(p, call_one);
+  ck_assert_msg(!WIFEXITED(st) || WEXITSTATUS(st) != 100, "the filter did not load");
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+#define ERRNO_UNDER(p, nr, a0, a1, want)                                                   \
+  do {                                                                                      \
+    int got_ = errno_under(p, nr, a0, a1);                                                  \
+    ck_assert_msg(got_ == (want), "syscall %ld: %d, expected %d", (long)(nr), got_, (want)); \
+  } while (0)
+
+#define NR_CLONE3 435
+#define NR_CLOSE_RANGE 436
+#define NR_OPENAT2 437
+#define NR_FACCESSAT2 439
+#define NR_PROCESS_MADVISE 440
+
+START_TEST(test_enosys_stub_shape) {
+  /* The stub jumps into libseccomp's program with the syscall number in
+   * the accumulator: that works because the program loads what it needs
+   * first (the architecture) */
+  struct sp_seccomp_prog p;
+  compile("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+          "[\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\"}]}",
+          &p);
+  ck_assert_uint_eq(p.insns[0].code, BPF_LD | BPF_W | BPF_ABS);
+  ck_assert_uint_eq(p.insns[0].k, 4);
+  size_t plain = p.len;
+  sp_seccomp_prog_free(&p);
+  /* with a deny default: the stub, in front, starts the same way and
+   * ends with ret ERRNO(ENOSYS) right before libseccomp's program */
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": "
+          "[\"getppid\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ck_assert_uint_gt(p.len, plain);
+  ck_assert_uint_eq(p.insns[0].code, BPF_LD | BPF_W | BPF_ABS);
+  ck_assert_uint_eq(p.insns[0].k, 4);
+  size_t stub = 0;
+  while (stub < p.len && !(p.insns[stub].code == (BPF_RET | BPF_K) &&
+                           p.insns[stub].k == SCMP_ACT_ERRNO(ENOSYS)))
+    stub++;
+  ck_assert_uint_lt(stub + 1, p.len);
+  ck_assert_uint_eq(p.insns[stub + 1].code, BPF_LD | BPF_W | BPF_ABS);
+  ck_assert_uint_eq(p.insns[stub + 1].k, 4);
+  sp_seccomp_prog_free(&p);
+}
+END_TEST
+
+START_TEST(test_enosys_newer) {
+  /* only old syscalls named: everything above prlimit64 (302) is "newer" */
+  struct sp_seccomp_prog p;
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [" EXIT_NAMES
+          "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", ENOSYS);
+  ERRNO_UNDER(&p, NR_OPENAT2, AT_FDCWD, (long)"/", ENOSYS);
+  ERRNO_UNDER(&p, NR_CLOSE_RANGE, 1000, 1000, ENOSYS);
+  ERRNO_UNDER(&p, NR_CLONE3, 0, 0, ENOSYS);
+  ERRNO_UNDER(&p, 1000, 0, 0, ENOSYS);
+  /* older and not named: the default action */
+  ERRNO_UNDER(&p, SYS_getppid, 0, 0, EPERM);
+  ERRNO_UNDER(&p, SYS_pipe2, 0, 0, EPERM);
+  sp_seccomp_prog_free(&p);
+  /* the same with a deny default action that is not an errno */
+  compile("{\"defaultAction\": \"SCMP_ACT_KILL_PROCESS\", \"syscalls\": [{\"names\": ["
+          EXIT_NAMES "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", ENOSYS);
+  ERRNO_UNDER(&p, SYS_getppid, 0, 0, -SIGSYS);
+  sp_seccomp_prog_free(&p);
+}
+END_TEST
+
+START_TEST(test_enosys_named) {
+  /* naming faccessat2 (439) raises the limit: 436..439 get the default
+   * action, except clone3 (435), which is never EPERM unless named */
+  struct sp_seccomp_prog p;
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [" EXIT_NAMES
+          ", \"faccessat2\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", 0);
+  ERRNO_UNDER(&p, NR_CLOSE_RANGE, 1000, 1000, EPERM);
+  ERRNO_UNDER(&p, NR_OPENAT2, AT_FDCWD, (long)"/", EPERM);
+  ERRNO_UNDER(&p, NR_CLONE3, 0, 0, ENOSYS);
+  ERRNO_UNDER(&p, NR_PROCESS_MADVISE, 0, 0, ENOSYS);
+  sp_seccomp_prog_free(&p);
+  /* a named syscall keeps its rule, even one with the default action
+   * (left out of libseccomp's program, still "named") */
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [" EXIT_NAMES
+          "], \"action\": \"SCMP_ACT_ALLOW\"}, {\"names\": [\"openat2\"], \"action\": "
+          "\"SCMP_ACT_ERRNO\", \"errnoRet\": 5}, {\"names\": [\"clone3\", \"faccessat2\"], "
+          "\"action\": \"SCMP_ACT_ERRNO\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_OPENAT2, AT_FDCWD, (long)"/", 5);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", EPERM);
+  ERRNO_UNDER(&p, NR_CLONE3, 0, 0, EPERM);
+  ERRNO_UNDER(&p, NR_CLOSE_RANGE, 1000, 1000, EPERM);
+  ERRNO_UNDER(&p, NR_PROCESS_MADVISE, 0, 0, ENOSYS);
+  sp_seccomp_prog_free(&p);
+}
+END_TEST
+
+START_TEST(test_enosys_permissive_default) {
+  /* allow / log by default: no stub, the kernel answers (clone3 with no
+   * arguments: EINVAL).  (Trace: without a tracer the kernel answers
+   * ENOSYS to everything, so there is nothing to see here.) */
+  static const char *const defs[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG"};
+  for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+    struct sp_seccomp_prog p;
+    compile_fmt(&p, "{\"defaultAction\": \"%s\", \"syscalls\": [{\"names\": [\"getppid\"], "
+                    "\"action\": \"SCMP_ACT_ERRNO\"}]}",
+                defs[i]);
+    ERRNO_UNDER(&p, NR_CLONE3, 0, 0, EINVAL);
+    ERRNO_UNDER(&p, NR_CLOSE_RANGE, 1000, 1000, 0);
+    ERRNO_UNDER(&p, SYS_getppid, 0, 0, EPERM);
+    sp_seccomp_prog_free(&p);
+  }
+  /* defaultErrnoRet ENOSYS: everything unnamed is ENOSYS anyway */
+  struct sp_seccomp_prog p;
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 38, \"syscalls\": "
+          "[{\"names\": [" EXIT_NAMES "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, NR_FACCESSAT2, AT_FDCWD, (long)"/", ENOSYS);
+  ERRNO_UNDER(&p, SYS_getppid, 0, 0, ENOSYS);
+  sp_seccomp_prog_free(&p);
+}
+END_TEST
+
+#if defined(__x86_64__)
+#define X32 0x40000000L
+/* a 32-bit (i386 ABI) system call from this 64-bit process: seccomp sees
+ * AUDIT_ARCH_I386 and the i386 numbers; errno, or 0 */
+static long i386_nr;
+static int call_i386(void) {
+  long r;
+  __asm__ volatile("int $0x80"
+                   : "=a"(r)
+                   : "a"(i386_nr), "b"(0L), "c"(0L), "d"(0L)
+                   : "memory", "r8", "r9", "r10", "r11");
+  return r < 0 && r > -4096 ? (int)-r : 0;
+}
+
+/* int $0x80 works (ia32 emulation): a child calls getpid through it */
+static bool i386_available(void) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    /* without ia32 emulation int $0x80 faults: die quietly (no
+     * sanitizer report) */
+    signal(SIGSEGV, SIG_DFL);
+    i386_nr = 20; /* getpid */
+    _exit(call_i386());
+  }
+  int st = 0;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int errno_i386(const struct sp_seccomp_prog *p, long nr) {
+  i386_nr = nr;
+  int st = run_filtered(p, call_i386);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+START_TEST(test_enosys_compat_abis) {
+  struct sp_seccomp_prog p;
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_X86_64\", "
+          "\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], \"syscalls\": [{\"names\": [" EXIT_NAMES
+          "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  /* x32: the same kernel architecture as x86_64, numbers with bit 30;
+   * seccomp sees them whether or not the kernel runs x32 */
+  ERRNO_UNDER(&p, X32 | 1000, 0, 0, ENOSYS);
+  ERRNO_UNDER(&p, X32 | SYS_getppid, 0, 0, EPERM);
+  /* i386 (when the kernel runs 32-bit code): largest named prlimit64 = 340 */
+  if (i386_available()) {
+    ck_assert_int_eq(errno_i386(&p, 439), ENOSYS); /* faccessat2 */
+    ck_assert_int_eq(errno_i386(&p, 435), ENOSYS); /* clone3 */
+    ck_assert_int_eq(errno_i386(&p, 64), EPERM);   /* getppid */
+  }
+  sp_seccomp_prog_free(&p);
+  /* x86_64 only: an x32 call is not "a big x86_64 number" but another
+   * ABI, which libseccomp's program kills (bad architecture) */
+  compile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_X86_64\"], "
+          "\"syscalls\": [{\"names\": [" EXIT_NAMES "], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+          &p);
+  ERRNO_UNDER(&p, X32 | 0, 0, 0, -SIGSYS);
+  ERRNO_UNDER(&p, 1000, 0, 0, ENOSYS);
+  sp_seccomp_prog_free(&p);
+}
+END_TEST
+#endif
+
 /* ---- cache ------------------------------------------------------------------------ */
 
 START_TEST(test_cache) {
@@ -446,6 +662,127 @@ START_TEST(test_cache) {
   sp_spec_free(&s);
   sp_seccomp_prog_free(&a);
   free(file);
+  free(cache);
+  sp_rm_rf(dir);
+}
+END_TEST
+
+/* mtime of DIR/NAME, seconds; -1 when it does not exist */
+static long long mtime_of(const char *dir, const char *name) {
+  char *f = sp_path_join(dir, name);
+  struct stat st;
+  int r = stat(f, &st);
+  free(f);
+  return r < 0 ? -1 : (long long)st.st_mtime;
+}
+
+static void set_mtime(const char *dir, const char *name, time_t t) {
+  char *f = sp_path_join(dir, name);
+  struct timespec ts[2] = {{.tv_sec = t}, {.tv_sec = t}};
+  ck_assert_int_eq(utimensat(AT_FDCWD, f, ts, 0), 0);
+  free(f);
+}
+
+/* prepare the profile "getppid gets errno E" through CACHE; its file name */
+static void prepare_errno(const char *cache, int e, bool want_hit, char name[69]) {
+  char *j = NULL;
+  ck_assert_int_ge(asprintf(&j, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+                                "[{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\", "
+                                "\"errnoRet\": %d}]}",
+                            e),
+                   0);
+  struct sp_spec s;
+  parse(j, &s);
+  free(j);
+  struct sp_seccomp_prog p;
+  struct sp_error err = {0};
+  ck_assert_int_eq(sp_seccomp_prepare(&s.linux_.seccomp, cache, &p, &err), 0);
+  ck_assert_msg(p.cache_hit == want_hit, "errno %d: cache_hit %d", e, p.cache_hit);
+  snprintf(name, 69, "%s.bpf", p.digest);
+  sp_seccomp_prog_free(&p);
+  sp_spec_free(&s);
+}
+
+static size_t count_files(const char *dir) {
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+START_TEST(test_cache_eviction) {
+  char dir[] = "/tmp/sprout-seccomp-evict-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char *cache = sp_path_join(dir, "seccomp");
+  char a[69], b[69], c[69], n2[69];
+  time_t now = time(NULL);
+  prepare_errno(cache, 40, false, a);
+  prepare_errno(cache, 41, false, b);
+  prepare_errno(cache, 42, false, c);
+  set_mtime(cache, a, now - 300); /* oldest */
+  set_mtime(cache, b, now - 200);
+  set_mtime(cache, c, now - 100);
+  /* a hit makes A the most recently used */
+  prepare_errno(cache, 40, true, a);
+  ck_assert_int_ge(mtime_of(cache, a), now - 5);
+  /* two entries at most: B, now the least recently used, goes */
+  ck_assert_uint_eq(sp_seccomp_cache_trim(cache, 2, 1U << 20, NULL), 1);
+  ck_assert_int_eq(mtime_of(cache, b), -1);
+  ck_assert_int_ge(mtime_of(cache, a), 0);
+  ck_assert_int_ge(mtime_of(cache, c), 0);
+  /* within the bounds: nothing goes */
+  ck_assert_uint_eq(sp_seccomp_cache_trim(cache, 2, 1U << 20, NULL), 0);
+  /* a byte bound of one file keeps the newest (A) */
+  struct stat st;
+  char *fa = sp_path_join(cache, a);
+  ck_assert_int_eq(stat(fa, &st), 0);
+  free(fa);
+  ck_assert_uint_eq(sp_seccomp_cache_trim(cache, 10, (size_t)st.st_size, NULL), 1);
+  ck_assert_int_eq(mtime_of(cache, c), -1);
+  ck_assert_int_ge(mtime_of(cache, a), 0);
+  /* KEEP survives any bound */
+  ck_assert_uint_eq(sp_seccomp_cache_trim(cache, 0, 0, a), 0);
+  ck_assert_int_ge(mtime_of(cache, a), 0);
+
+  /* writing a new file applies the default bound: fill the directory with
+   * old entries, one more write evicts the oldest and keeps the new one */
+  for (int i = 0; i < SP_SECCOMP_CACHE_MAX_ENTRIES + 5; i++) {
+    char name[69];
+    snprintf(name, sizeof name, "%064x.bpf", i);
+    char *f = sp_path_join(cache, name);
+    FILE *fp = fopen(f, "we");
+    ck_assert_ptr_nonnull(fp);
+    fputs("x", fp);
+    fclose(fp);
+    free(f);
+    set_mtime(cache, name, now - 10000 + i); /* 0 is the oldest */
+  }
+  set_mtime(cache, a, now - 20000); /* older than all of them */
+  /* a temporary file whose writer died long ago, and a live one */
+  for (int i = 0; i < 2; i++) {
+    char *f = sp_path_join(cache, i ? "y.bpf.tmp-2" : "x.bpf.tmp-1");
+    FILE *fp = fopen(f, "we");
+    ck_assert_ptr_nonnull(fp);
+    fclose(fp);
+    free(f);
+  }
+  set_mtime(cache, "x.bpf.tmp-1", now - 3600);
+  prepare_errno(cache, 43, false, n2);
+  ck_assert_uint_eq(count_files(cache), SP_SECCOMP_CACHE_MAX_ENTRIES + 1 /* y.bpf.tmp-2 */);
+  ck_assert_int_ge(mtime_of(cache, n2), now - 5);
+  ck_assert_int_eq(mtime_of(cache, a), -1);
+  ck_assert_int_eq(mtime_of(cache, "x.bpf.tmp-1"), -1);
+  ck_assert_int_ge(mtime_of(cache, "y.bpf.tmp-2"), 0);
+  for (int i = 0; i < SP_SECCOMP_CACHE_MAX_ENTRIES + 5; i++) {
+    char name[69];
+    snprintf(name, sizeof name, "%064x.bpf", i);
+    /* A, 69 old ones and the new one: the 7 oldest (A, 0..5) go */
+    ck_assert_msg((mtime_of(cache, name) >= 0) == (i >= 6), "%s", name);
+  }
   free(cache);
   sp_rm_rf(dir);
 }
@@ -628,8 +965,18 @@ static Suite *seccomp_suite(void) {
   tcase_add_test(tc, test_default_action_rule_skipped);
   tcase_add_test(tc, test_compile_errors);
   suite_add_tcase(s, tc);
+  tc = tcase_create("enosys");
+  tcase_add_test(tc, test_enosys_stub_shape);
+  tcase_add_test(tc, test_enosys_newer);
+  tcase_add_test(tc, test_enosys_named);
+  tcase_add_test(tc, test_enosys_permissive_default);
+#if defined(__x86_64__)
+  tcase_add_test(tc, test_enosys_compat_abis);
+#endif
+  suite_add_tcase(s, tc);
   tc = tcase_create("cache");
   tcase_add_test(tc, test_cache);
+  tcase_add_test(tc, test_cache_eviction);
   suite_add_tcase(s, tc);
   tc = tcase_create("notify");
   tcase_add_test(tc, test_process_state_json);
