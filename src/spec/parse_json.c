@@ -25,21 +25,58 @@ static bool is_ident(const char *s) {
   return true;
 }
 
+/* Paths are made for every field the parser visits (and printed only in
+ * the rare error), so they are put together by hand, not by snprintf: the
+ * same text, truncated the same way, at a fraction of the cost. */
+struct jp {
+  char *out;
+  size_t size, len;
+};
+
+static void jp_put(struct jp *j, const char *s, size_t n) {
+  if (j->len + 1 >= j->size)
+    return;
+  size_t room = j->size - 1 - j->len;
+  if (n > room)
+    n = room;
+  memcpy(j->out + j->len, s, n);
+  j->len += n;
+  j->out[j->len] = '\0';
+}
+
+static void jp_start(struct jp *j, char *out, size_t size, const char *parent) {
+  *j = (struct jp){out, size, 0};
+  if (size == 0)
+    return;
+  out[0] = '\0';
+  jp_put(j, parent, strlen(parent));
+}
+
 void sp_jpath_key(char *out, size_t size, const char *parent, const char *key) {
-  char show[SP_JSHOW_MAX];
-  int n;
-  if (is_ident(key))
-    n = snprintf(out, size, "%s.%s", parent, key);
-  else
-    n = snprintf(out, size, "%s[\"%s\"]", parent, sp_jshow(key, show));
-  if (n < 0 && size > 0)
-    out[0] = '\0';
+  struct jp j;
+  jp_start(&j, out, size, parent);
+  if (is_ident(key)) {
+    jp_put(&j, ".", 1);
+    jp_put(&j, key, strlen(key));
+  } else {
+    char show[SP_JSHOW_MAX];
+    const char *k = sp_jshow(key, show);
+    jp_put(&j, "[\"", 2);
+    jp_put(&j, k, strlen(k));
+    jp_put(&j, "\"]", 2);
+  }
 }
 
 void sp_jpath_index(char *out, size_t size, const char *parent, size_t i) {
-  int n = snprintf(out, size, "%s[%zu]", parent, i);
-  if (n < 0 && size > 0)
-    out[0] = '\0';
+  char num[24], *e = num + sizeof num, *d = e;
+  do
+    *--d = (char)('0' + i % 10);
+  while ((i /= 10) > 0);
+  struct jp j;
+  jp_start(&j, out, size, parent);
+  jp_put(&j, "[", 1);
+  jp_put(&j, d, (size_t)(e - d));
+  jp_put(&j, "]", 1);
 }
 
 int sp_jerr(struct sp_error *err, const char *path, const char *fmt, ...) {

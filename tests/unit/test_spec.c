@@ -20,6 +20,7 @@
 #define FULL_CONFIG SRCDIR "/tests/unit/data/full-config.json"
 
 #include "spec_bad_cases.h"
+#include "src/spec/parse_internal.h"
 
 /* JSON written with single quotes -> double quotes (malloc'd). */
 static char *dq(const char *s) {
@@ -727,6 +728,34 @@ START_TEST(test_messages_are_one_line) {
 }
 END_TEST
 
+/* The JSON paths of error messages: keys, quoted keys, indexes, and
+ * truncation to the buffer (always NUL-terminated). */
+START_TEST(test_jpath) {
+  char p[SP_JPATH_MAX];
+  sp_jpath_key(p, sizeof p, "", "linux");
+  ck_assert_str_eq(p, ".linux");
+  sp_jpath_key(p, sizeof p, ".linux", "namespaces");
+  ck_assert_str_eq(p, ".linux.namespaces");
+  sp_jpath_index(p, sizeof p, ".linux.namespaces", 0);
+  ck_assert_str_eq(p, ".linux.namespaces[0]");
+  sp_jpath_index(p, sizeof p, ".mounts", 1234567890123ULL);
+  ck_assert_str_eq(p, ".mounts[1234567890123]");
+  sp_jpath_key(p, sizeof p, ".annotations", "org.opencontainers.image");
+  ck_assert_str_eq(p, ".annotations[\"org.opencontainers.image\"]");
+  sp_jpath_key(p, sizeof p, ".a", "9lives");
+  ck_assert_str_eq(p, ".a[\"9lives\"]");
+  char small[8];
+  sp_jpath_key(small, sizeof small, ".process", "args");
+  ck_assert_str_eq(small, ".proces");
+  sp_jpath_index(small, sizeof small, ".abc", 12345);
+  ck_assert_str_eq(small, ".abc[12");
+  sp_jpath_key(small, 1, ".x", "y");
+  ck_assert_str_eq(small, "");
+  sp_jpath_key(small, 0, ".x", "y"); /* writes nothing */
+  ck_assert_str_eq(small, "");
+}
+END_TEST
+
 static Suite *spec_suite(void) {
   Suite *s = suite_create("spec");
   TCase *tc = tcase_create("valid");
@@ -756,6 +785,7 @@ static Suite *spec_suite(void) {
   tcase_add_test(tc, test_process_buf);
   tcase_add_test(tc, test_resources_buf);
   tcase_add_test(tc, test_ns_names);
+  tcase_add_test(tc, test_jpath);
   suite_add_tcase(s, tc);
   return s;
 }
