@@ -20,7 +20,8 @@
  *       its cwd link, and keep an O_PATH fd on its exe.  Then, for up to
  *       WRITE_MS (default 0), try to reopen each kept exe for writing.
  *       Prints "seen=N" (looks at a process that was still the runtime
- *       when the look was over: an execve meanwhile voids it), one line
+ *       when the look was over: an execve meanwhile voids it), "seen_ms="
+ *       (from the first such look to the last), one line
  *       per attempt: "NAME=OK" if it worked even once, else the last
  *       error; "exe_write=N" is a write into the runtime's binary. */
 #include <dirent.h>
@@ -223,6 +224,7 @@ static int watch(int argc, char **argv) {
   long until = now_ms() + atol(argv[3]);
   long write_ms = argc > 4 ? atol(argv[4]) : 0;
   int self = getpid(), seen = 0;
+  long first = 0, last = 0;
   struct timespec nap = {0, 1000 * 1000};
   while (now_ms() < until) {
     DIR *d = opendir("/proc");
@@ -233,12 +235,15 @@ static int watch(int argc, char **argv) {
       int pid = atoi(de->d_name);
       if (pid <= 0 || pid == self || !cmdline_has(pid, marker))
         continue;
-      seen += look(pid, marker);
+      if (look(pid, marker)) {
+        last = now_ms();
+        first = seen++ ? first : last;
+      }
     }
     closedir(d);
     nanosleep(&nap, NULL);
   }
-  printf("seen=%d\n", seen);
+  printf("seen=%d\nseen_ms=%ld\n", seen, last - first);
   for (int a = 0; a < A_N; a++)
     printf("%s=%s\n", a_name[a], a_ok[a] ? "OK" : a_err[a] ? strerror(a_err[a]) : "-");
   /* CVE-2019-5736: reopen the runtime's binary for writing once nobody
