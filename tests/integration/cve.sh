@@ -634,10 +634,8 @@ t_exec_tampered_proc() {
 	# a later exec writes the config's oomScoreAdj through the container's
 	# /proc: it must refuse, not write the planted file
 	new_container
-	add_ns user
-	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
-	   | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
-	   | .process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+	add_userns
+	cfg '.process.capabilities.bounding += ["CAP_SYS_ADMIN"]
 	   | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
 	   | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]
 	   | .process.oomScoreAdj = 77'

@@ -163,20 +163,16 @@ t_oom_userns() {
 	# in a user namespace the init's /proc/self files are not its own once
 	# it is uid 0 there; runc sets the value all the same
 	new_container
-	add_ns user
-	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
-	   | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
-	   | .process.oomScoreAdj = 321'
+	add_userns
+	cfg '.process.oomScoreAdj = 321'
 	sleeper_args
 	rt run -d -b "$BUNDLE" "$CID"
 	expect_ok "run -d with a user namespace and oomScoreAdj" || return
 	state "$CID"
 	expect_eq "$(cat "/proc/$(jq -r .pid <<<"$STATE")/oom_score_adj")" 321 "oom_score_adj of the init"
 	rt exec "$CID" sprout-probe oom_score_adj
-	expect_ok exec || return
-	expect_eq "$(pv oom_score_adj)" 321 "oom_score_adj of an exec'd process"
-	rt delete --force "$CID"
-	forget "$CID"
+	expect_ok exec && expect_eq "$(pv oom_score_adj)" 321 "oom_score_adj of an exec'd process"
+	force_delete "$CID"
 	leftovers_after "$CID"
 }
 t "oomScoreAdj in a user namespace: the init and exec'd processes" t_oom_userns
