@@ -383,6 +383,8 @@ const struct sp_namespace *sp_spec_namespace(const struct sp_spec *spec,
 const char *sp_spec_annotation(const struct sp_spec *spec, const char *key);
 const char *sp_ns_type_name(enum sp_ns_type type); /* "pid", "network", ... */
 int sp_ns_type_from_name(const char *name);        /* -1 when unknown */
+/* The namespace that owns a sysctl KEY (runc's rules); -1: none, it is global. */
+int sp_sysctl_namespace(const char *key);
 
 /* `sprout spec`: the default config as pretty JSON (malloc'd). */
 char *sp_spec_generate(bool rootless, struct sp_error *err);

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include "sprout/linux.h"
@@ -68,7 +69,18 @@ int sp_rlimits_apply(const struct sp_process *proc, struct sp_error *err) {
   if (proc->has_oom_score_adj) {
     char buf[16];
     snprintf(buf, sizeof buf, "%d", (int)proc->oom_score_adj);
-    if (sp_procfs_write("/proc/self/oom_score_adj", buf, err) < 0)
+    int r = sp_procfs_write("/proc/self/oom_score_adj", buf, err);
+    /* a process that is not dumpable (sprout's own protection, or the uid
+     * change into a user namespace) finds its /proc/self files owned by
+     * the host's root: own them again for this one write, before any
+     * capability is dropped */
+    if (r < 0 && err->code == EACCES && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0) {
+      prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+      sp_error_clear(err);
+      r = sp_procfs_write("/proc/self/oom_score_adj", buf, err);
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+    if (r < 0)
       return sp_error_prefix(err, "set oom_score_adj to %d", (int)proc->oom_score_adj);
   }
   return 0;

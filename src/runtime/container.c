@@ -145,6 +145,29 @@ static void ctx_free(struct ctx *c) {
 }
 
 /* Everything that can be wrong with the user's input, before any effect. */
+/* A sysctl of a namespace joined by path that is sprout's own (the host's):
+ * setting it would change the host (runc: "not allowed in host network
+ * namespace").  FDS: the namespaces opened from their paths. */
+static int sysctl_in_host_ns(const struct sp_spec *s, const int fds[SP_NS_COUNT],
+                             struct sp_error *err) {
+  for (size_t i = 0; i < s->linux_.sysctl_len; i++) {
+    const char *key = s->linux_.sysctl[i].key;
+    int t = sp_sysctl_namespace(key);
+    if (t < 0 || fds[t] < 0)
+      continue;
+    const char *file = t == SP_NS_NETWORK ? "net" : t == SP_NS_IPC ? "ipc" : "uts";
+    char own[32];
+    snprintf(own, sizeof own, "/proc/self/ns/%s", file);
+    struct stat theirs, ours;
+    if (fstat(fds[t], &theirs) == 0 && stat(own, &ours) == 0 &&
+        theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
+      return sp_error_set(err, 0, ".linux.sysctl[\"%s\"]: the %s namespace joined by path "
+                          "is the host's: setting it would change the host", key,
+                          sp_ns_type_name((enum sp_ns_type)t));
+  }
+  return 0;
+}
+
 static int check_input(struct ctx *c, struct sp_error *err) {
   const struct sp_create_opts *o = c->o;
   if (sp_id_validate(o->id, err) < 0)
@@ -190,7 +213,7 @@ static int check_input(struct ctx *c, struct sp_error *err) {
                                 ".process.terminal is false");
   if (o->preserve_fds < 0)
     return sp_error_set(err, 0, "--preserve-fds: must not be negative");
-  if (sp_ns_open_paths(s, c->ns_fds, err) < 0)
+  if (sp_ns_open_paths(s, c->ns_fds, err) < 0 || sysctl_in_host_ns(s, c->ns_fds, err) < 0)
     return sp_error_prefix(err, "config.json");
   enum sp_cgroup_mode mode;
   if (sp_cgroup_detect(c->g->cgroup_manager, &mode, err) < 0)

@@ -139,6 +139,11 @@ static int ns_join(int pidfd, pid_t pid, unsigned long flags, struct sp_error *e
 
 __attribute__((noreturn)) static void child_main(struct xctx *x) {
   struct sp_error err = {0};
+  /* CVE-2016-9962: until its execve this process is sprout, with sprout's
+   * memory and fds (and any fd its caller leaked): no process of the
+   * container may ptrace it or open its /proc/PID/{mem,environ,fd,exe}.
+   * The execve of the workload makes it dumpable again. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   int sync = x->sock[1];
   close(x->sock[0]);
   close(x->statefd);

@@ -161,6 +161,12 @@ void sp_init_main(struct sp_init_args *a) {
     if (a->new_timens && sp_timens_enter_new(spec, &err) < 0)
       fail(a, &err);
   }
+  /* CVE-2016-9962: from here on processes of the container can exist (an
+   * exec into a created container): none may ptrace the init or open its
+   * /proc/PID/{mem,environ,fd,exe} before it execs the workload, which
+   * makes it dumpable again.  (Not earlier: a rootless parent still
+   * writes the id maps of the init's /proc files.) */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   char *self_cgroup = in_userns ? read_self_cgroup() : NULL;
   if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
     sp_error_sys(&err, "create cgroup namespace");

@@ -247,8 +247,7 @@ static bool valid_sysctl_name(const char *k) {
   }
 }
 
-/* Which namespace owns a sysctl (runc's rules); -1: none, it is global. */
-static int sysctl_namespace(const char *key) {
+int sp_sysctl_namespace(const char *key) {
   static const char *const ipc[] = {
       "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
       "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
@@ -279,7 +278,7 @@ static int check_sysctls(const struct sp_linux *l, const char *path, struct sp_e
     sp_jpath_key(kp, sizeof kp, sp, k);
     if (!valid_sysctl_name(k) || strlen(k) >= 256)
       return sp_jerr(err, kp, "invalid sysctl name");
-    int ns = sysctl_namespace(k);
+    int ns = sp_sysctl_namespace(k);
     if (ns < 0)
       return sp_jerr(err, kp, "not namespaced: setting it would change the host");
     if (need_ns(l, (enum sp_ns_type)ns, kp, err) < 0)

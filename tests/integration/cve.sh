@@ -30,6 +30,55 @@ expect_host_untouched() {
 
 # ------------------------------------------------------ CVE-2019-5736 ---
 
+# private_runtime NAME [ro]: a copy of the runtime in a directory of its
+# own (a write into it harms nothing else), on a read-only bind mount with
+# "ro".  Sets BIN, BIN_DIR and BIN_SUM (its sha256).
+private_runtime() {
+	BIN_DIR=$TMPDIR_IT/bin-$1
+	mkdir -p "$BIN_DIR"
+	BIN=$BIN_DIR/sprout
+	cp "$SPROUT" "$BIN"
+	if [ "${2:-}" = ro ]; then
+		host_mount --bind "$BIN_DIR" "$BIN_DIR" && mount -o remount,bind,ro "$BIN_DIR" ||
+			{ fail "cannot make $BIN_DIR read-only"; return 1; }
+	fi
+	BIN_SUM=$(sha256sum <"$BIN")
+}
+
+private_runtime_done() {
+	grep -qF " $BIN_DIR " /proc/self/mountinfo && host_umount "$BIN_DIR"
+	rm -rf "$BIN_DIR"
+}
+
+# attack_rootfs: the attacker's half of CVE-2019-5736 in ROOTFS (a copy):
+# the runtime's libraries, the preload library, and /entry, a script whose
+# interpreter is "/proc/self/exe".  ATTACK_ENV: the environment that arms it.
+attack_rootfs() {
+	local lib
+	for lib in $(ldd "$BIN" | grep -o '/[^ ]*'); do
+		mkdir -p "$ROOTFS$(dirname "$lib")"
+		cp -L "$lib" "$ROOTFS$lib"
+	done
+	cp "$HELPERS_DIR/libsprout-cve5736.so" "$ROOTFS/evil.so"
+	printf '#!/proc/self/exe\n' >"$ROOTFS/entry"
+	chmod 755 "$ROOTFS/entry"
+	# ASAN_OPTIONS: for a sanitizer build of sprout
+	ATTACK_ENV=(LD_PRELOAD=/evil.so CVE_RESULT=/cve-result "CVE_WRITER=/usr/bin/$CVE_HELPER"
+		ASAN_OPTIONS=verify_asan_link_order=0)
+}
+
+# attack_result: wait for the preloaded code's report in ROOTFS/cve-result
+# and check the runtime binary was not written.  Sets RESULT.
+attack_result() {
+	wait_file "$ROOTFS/cve-result" 10 '^\(open\|write\)=' ||
+		fail "the attack did not run (no result from the preloaded code): $(cat "$ROOTFS/cve-result" 2>&1)"
+	RESULT=$(cat "$ROOTFS/cve-result" 2>/dev/null)
+	diag "attack: $(paste -sd' ' <<<"$RESULT")"
+	expect_match "$RESULT" '^exe=' "the runtime binary ran inside the container"
+	expect_eq "$(sha256sum <"$BIN")" "$BIN_SUM" "sha256 of the runtime binary after the attack"
+	expect_no_match "$RESULT" '^write=[0-9]' "a write into the binary the container saw"
+}
+
 t_cve_2019_5736() {
 	# The workload overwrites the runtime binary through /proc/self/exe: an
 	# entrypoint "#!/proc/self/exe" makes the kernel run the runtime inside
@@ -39,55 +88,33 @@ t_cve_2019_5736() {
 	# With "rw", sprout re-executes itself from a detached read-only bind
 	# mount of its binary; with "ro", the binary sits on a read-only mount:
 	# sprout skips the re-exec there, and the attack must fail all the same.
-	local mode=$1 dir=$TMPDIR_IT/bin-5736-$1 before after lib result log=$TMPDIR_IT/5736-$1.log
-	mkdir -p "$dir"
-	local bin=$dir/sprout
-	cp "$SPROUT" "$bin"
-	if [ "$mode" = ro ]; then
-		host_mount --bind "$dir" "$dir" && mount -o remount,bind,ro "$dir" ||
-			{ fail "cannot make $dir read-only"; return; }
-	fi
-	before=$(sha256sum <"$bin")
+	local mode=$1 log=$TMPDIR_IT/5736-$1.log
+	private_runtime "5736-$mode" "$mode" || return
 	new_container --copy
-	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
-		mkdir -p "$ROOTFS$(dirname "$lib")"
-		cp -L "$lib" "$ROOTFS$lib"
-	done
-	cp "$HELPERS_DIR/libsprout-cve5736.so" "$ROOTFS/evil.so"
-	printf '#!/proc/self/exe\n' >"$ROOTFS/entry"
-	chmod 755 "$ROOTFS/entry"
-	cfg '.root.readonly = false | .process.args = ["/entry"]
-	   | .process.env += ["LD_PRELOAD=/evil.so", "CVE_RESULT=/cve-result", "CVE_WRITER=/usr/bin/sprout-cve"]
-	   | .process.env += ["ASAN_OPTIONS=verify_asan_link_order=0"]' # a sanitizer build of sprout
-	local SPROUT=$bin
+	attack_rootfs
+	cfg '.root.readonly = false | .process.args = ["/entry"] | .process.env += $e' \
+		--argjson e "$(json_array "${ATTACK_ENV[@]}")"
+	local SPROUT=$BIN
 	rt --debug --log "$log" create -b "$BUNDLE" "$CID"
 	expect_ok create || return
 	rt start "$CID"
 	expect_ok start || return
-	wait_file "$ROOTFS/cve-result" 10 '^\(open\|write\)=' ||
-		fail "the attack did not run (no result from the preloaded code): $(cat "$ROOTFS/cve-result" 2>&1)"
+	attack_result
 	wait_status "$CID" stopped 10
-	result=$(cat "$ROOTFS/cve-result" 2>/dev/null)
-	diag "attack: $(paste -sd' ' <<<"$result")"
-	expect_match "$result" '^exe=' "the runtime binary ran inside the container"
-	after=$(sha256sum <"$bin")
-	expect_eq "$after" "$before" "sha256 of the runtime binary after the attack"
-	expect_no_match "$result" '^write=[0-9]' "a write into the binary the container saw"
 	if [ "$mode" = ro ]; then
 		expect_contains "$(cat "$log")" "the binary is on a read-only mount" "read-only binary (debug log)"
 		expect_no_match "$(cat "$log")" "re-executing" "no re-exec for a read-only binary"
-		expect_match "$result" '^exe=/' "the container saw the read-only binary itself"
+		expect_match "$RESULT" '^exe=/' "the container saw the read-only binary itself"
 	else
 		expect_contains "$(cat "$log")" "re-executing from a detached read-only mount" \
 			"read-only view of the binary (debug log)"
-		expect_match "$result" '^open=Read-only file system' \
+		expect_match "$RESULT" '^open=Read-only file system' \
 			"reopening the binary the container saw for writing: EROFS"
 	fi
 	rt delete --force "$CID"
 	forget "$CID"
 	leftovers_after "$CID"
-	[ "$mode" = ro ] && host_umount "$dir"
-	rm -rf "$dir"
+	private_runtime_done
 }
 t "CVE-2019-5736: '#!/proc/self/exe' entrypoint cannot overwrite the runtime binary" t_cve_2019_5736 rw
 t "CVE-2019-5736: a runtime binary on a read-only mount (no re-exec) is safe too" t_cve_2019_5736 ro
@@ -420,6 +447,222 @@ t_cve_2022_29162() {
 	expect_eq "$(hex "$(pv cap_eff)")" 0x0 "CapEff of a +ei binary"
 }
 t "CVE-2022-29162: no inheritable capability the config did not ask for" t_cve_2022_29162
+
+# ================================================ through `sprout exec` ===
+# A process joining a running container is where several of these struck
+# runc: the joining runtime is, until its execve, a privileged process of
+# the host inside the container's namespaces.
+
+# start_sleeper [--copy]: a running container (sleeper) in CID.
+start_sleeper() {
+	new_container "$@"
+	[ "${1:-}" = --copy ] && cfg '.root.readonly = false'
+	sleeper_args
+	rt run -d -b "$BUNDLE" "$CID"
+	expect_ok "run -d" || return 1
+}
+
+done_with() {
+	rt delete --force "$CID"
+	forget "$CID"
+	leftovers_after "$CID"
+}
+
+# expect_unreachable OUTPUT WHAT: what `sprout-cve watch` reports: it saw
+# the runtime's process and none of the attacks on it worked.
+expect_unreachable() {
+	local out=$1 what=$2 a
+	diag "watch: $(paste -sd' ' <<<"$out")"
+	[ "$(pv seen "$out")" -gt 0 ] 2>/dev/null || { fail "$what was never seen from inside the container"; return; }
+	for a in environ mem vm attach fd cwd exe; do
+		expect_ne "$(pv "$a" "$out")" OK "$what: $a (from a process of the container)"
+	done
+	expect_no_match "$out" '^exe_write=[0-9]' "$what: a write into the runtime binary"
+}
+
+t_cve_2016_9962_init() {
+	# a process exec'd into a created container attacks the init waiting
+	# for `start` (still sprout: its memory, fds, seccomp not yet loaded)
+	new_container
+	rt create -b "$BUNDLE" "$CID"
+	expect_ok create || return
+	rt exec "$CID" $CVE_HELPER watch "$MARKER" 300
+	expect_ok "exec of the watcher" || { done_with; return; }
+	expect_unreachable "$OUT" "the waiting init"
+	done_with
+}
+t "CVE-2016-9962: an exec'd process cannot ptrace or read the init waiting for start" t_cve_2016_9962_init
+
+t_cve_2016_9962_exec() {
+	# the container's process watches for the `sprout exec` process and
+	# tries to attach to it, read its environ and memory, open its fds
+	# (among them a host directory its caller leaked), its cwd and its
+	# binary.  strace holds that process for 1.5 s at its last system call
+	# before execve (close_range), with its capabilities already dropped:
+	# the window the attack needs, made wide.
+	command -v strace >/dev/null || { skip "strace is not installed"; return; }
+	host_dir 9962
+	private_runtime 9962 || return
+	new_container
+	set_args $CVE_HELPER watch "$MARKER" 4000 2500
+	rt run -d -b "$BUNDLE" "$CID"
+	expect_ok "run -d (the watcher)" || return
+	local watch_out=$OUT_FILE
+	sleep 0.3
+	_IO_COUNTER=$((_IO_COUNTER + 1))
+	local o=$TMPDIR_IT/io/$_IO_COUNTER.out e=$TMPDIR_IT/io/$_IO_COUNTER.err
+	exec 7<"$HOST"
+	# shellcheck disable=SC2034 # last_call shows it
+	CMD="strace ... $BIN exec -d $CID true"
+	timeout 30 strace -f -qq -o /dev/null -e trace=close_range -e inject=close_range:delay_enter=1500000 \
+		"$BIN" --root "$ROOT" exec -d "$CID" true </dev/null >"$o" 2>"$e"
+	RC=$? OUT=$(cat "$o") ERR=$(cat "$e")
+	exec 7<&-
+	expect_ok "exec under strace" || { done_with; return; }
+	wait_file "$watch_out" 10 '^done' || fail "the watcher did not finish: $(cat "$watch_out")"
+	local out
+	out=$(cat "$watch_out")
+	expect_unreachable "$out" "the exec process"
+	[ "$(pv seen_ms "$out")" -ge 1000 ] 2>/dev/null || fail "the exec process was not watched while held (seen_ms=$(pv seen_ms "$out"))"
+	expect_eq "$(sha256sum <"$BIN")" "$BIN_SUM" "sha256 of the runtime binary"
+	expect_host_untouched
+	done_with
+	private_runtime_done
+}
+t "CVE-2016-9962/CVE-2019-5736: the exec process is not reachable from the container before its execve" t_cve_2016_9962_exec
+
+t_cve_2019_5736_exec() {
+	# the same attack as at create, through exec: the exec'd command is
+	# "#!/proc/self/exe", so the kernel runs the exec'ing runtime's binary
+	# in the container with the container's LD_PRELOAD
+	private_runtime 5736-exec || return
+	start_sleeper --copy || return
+	attack_rootfs
+	local a args=()
+	for a in "${ATTACK_ENV[@]}"; do args+=(--env "$a"); done
+	local SPROUT=$BIN
+	rt exec -d "${args[@]}" "$CID" /entry
+	expect_ok "exec -d /entry" || { done_with; return; }
+	attack_result
+	done_with
+	private_runtime_done
+}
+t "CVE-2019-5736: an exec of '#!/proc/self/exe' cannot overwrite the runtime binary" t_cve_2019_5736_exec
+
+t_cve_2024_21626_exec_cwd() {
+	# --cwd /proc/self/fd/N, and a process.json with that cwd: a host
+	# directory leaked by the caller (fd 7) or an fd of sprout's own
+	local n escaped=
+	start_sleeper || return
+	exec 7<"$TMPDIR_IT"
+	for n in 3 4 5 6 7 8 9 10 11 12; do
+		rt exec --cwd "/proc/self/fd/$n" "$CID" $CVE_HELPER cwd
+		if [ "$RC" = 0 ]; then
+			if ! grep -q '^cwd=/' <<<"$OUT" || grep -q '^reach=' <<<"$OUT"; then
+				escaped="$escaped --cwd fd$n($(paste -sd' ' <<<"$OUT"))"
+			fi
+		else
+			grep -q '^sprout: ' <<<"$ERR" || fail "fd $n: failure is not a sprout error: $ERR"
+		fi
+	done
+	jq '.process | .cwd = "/proc/self/fd/7" | .args = ["sprout-cve", "cwd"]' "$BUNDLE/config.json" >"$BUNDLE/process.json"
+	rt exec --process "$BUNDLE/process.json" "$CID"
+	exec 7<&-
+	if [ "$RC" = 0 ]; then
+		if ! grep -q '^cwd=/' <<<"$OUT" || grep -q '^reach=' <<<"$OUT"; then
+			escaped="$escaped process.json($(paste -sd' ' <<<"$OUT"))"
+		fi
+	else
+		expect_sprout_error
+	fi
+	[ -z "$escaped" ] || fail "exec'd process outside the container's root:$escaped"
+	done_with
+}
+t "CVE-2024-21626: exec --cwd /proc/self/fd/N (or process.json's cwd) never leaves the root" t_cve_2024_21626_exec_cwd
+
+t_cve_2024_21626_exec_fds() {
+	# fds of the caller without close-on-exec: a host directory (7), a
+	# file (8); fd 3 is passed on purpose (--preserve-fds 1)
+	start_sleeper || return
+	local passed=$TMPDIR_IT/passed-$_ID_COUNTER
+	echo passed >"$passed"
+	exec 3<"$passed" 7<"$TMPDIR_IT" 8<"$BUNDLE/config.json"
+	rt exec "$CID" sh -c 'sprout-probe fds; sprout-probe cwd'
+	exec 3<&- 7<&- 8<&-
+	expect_ok "exec sprout-probe fds" || { done_with; return; }
+	expect_eq "$(grep -o '^fd=[0-9]*' <<<"$OUT" | paste -sd,)" "fd=0,fd=1,fd=2" "fds of the exec'd process"
+	expect_eq "$(pv cwd)" / "cwd of the exec'd process"
+	exec 3<"$passed" 7<"$TMPDIR_IT" 8<"$BUNDLE/config.json"
+	rt exec --preserve-fds 1 "$CID" sh -c 'sprout-probe fds; cat <&3'
+	exec 3<&- 7<&- 8<&-
+	expect_ok "exec --preserve-fds 1" || { done_with; return; }
+	expect_eq "$(grep -o '^fd=[0-9]*' <<<"$OUT" | paste -sd,)" "fd=0,fd=1,fd=2,fd=3" "fds with --preserve-fds 1"
+	expect_contains "$OUT" passed "the passed fd 3 is the caller's file"
+	done_with
+}
+t "CVE-2024-21626: no fd of sprout exec or its caller reaches the exec'd process" t_cve_2024_21626_exec_fds
+
+t_cve_2022_29162_exec() {
+	# the caller of sprout exec has inheritable and ambient capabilities;
+	# neither --cap nor a process.json without inheritable gives any
+	start_sleeper --copy || return
+	cfg '.process.capabilities = {bounding: ["CAP_KILL", "CAP_NET_ADMIN", "CAP_NET_RAW"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"]}'
+	jq '.process | .args = ["sprout-probe", "cap_inh", "cap_amb", "cap_prm"]' "$BUNDLE/config.json" >"$BUNDLE/process.json"
+	cp "$ROOTFS/usr/bin/sprout-probe" "$ROOTFS/usr/bin/probe-fcaps"
+	setcap cap_net_admin,cap_kill+ei "$ROOTFS/usr/bin/probe-fcaps" || { skip "setcap failed"; done_with; return; }
+	local how
+	for how in "--cap CAP_NET_RAW $CID sprout-probe cap_inh cap_amb cap_prm" \
+		"--process $BUNDLE/process.json $CID" \
+		"--user 1000:1000 --cap CAP_NET_ADMIN $CID probe-fcaps cap_inh cap_amb cap_prm"; do
+		_IO_COUNTER=$((_IO_COUNTER + 1))
+		local o=$TMPDIR_IT/io/$_IO_COUNTER.out e=$TMPDIR_IT/io/$_IO_COUNTER.err
+		# shellcheck disable=SC2034 # last_call shows it
+		CMD="setpriv --inh-caps +net_admin,+kill --ambient-caps +net_admin $SPROUT exec $how"
+		# shellcheck disable=SC2086 # $how is split on purpose
+		timeout 30 setpriv --inh-caps +net_admin,+kill --ambient-caps +net_admin \
+			"$SPROUT" --root "$ROOT" exec $how </dev/null >"$o" 2>"$e"
+		RC=$? OUT=$(cat "$o") ERR=$(cat "$e")
+		expect_ok "exec $how" || continue
+		expect_eq "$(hex "$(pv cap_inh)")" 0x0 "CapInh (exec $how)"
+		expect_eq "$(hex "$(pv cap_amb)")" 0x0 "CapAmb (exec $how)"
+	done
+	# the +ei binary as uid 1000: nothing inheritable, so nothing gained
+	expect_eq "$(hex "$(pv cap_prm)")" 0x0 "CapPrm of a +ei binary exec'd as uid 1000"
+	done_with
+}
+t "CVE-2022-29162: exec --cap / --process never yield an inheritable capability unasked" t_cve_2022_29162_exec
+
+t_exec_tampered_proc() {
+	# a workload with CAP_SYS_ADMIN in its own user namespace replaces /proc
+	# in its mount namespace (a tmpfs with a planted self/oom_score_adj);
+	# a later exec writes the config's oomScoreAdj through the container's
+	# /proc: it must refuse, not write the planted file
+	new_container
+	add_userns
+	cfg '.process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+	   | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+	   | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]
+	   | .process.oomScoreAdj = 77'
+	set_args sh -c 'mount -t tmpfs tmpfs /proc && mkdir /proc/self && echo canary >/proc/self/oom_score_adj &&
+		echo ready >/proc/ready; sleep 100' "$CID"
+	rt run -d -b "$BUNDLE" "$CID"
+	expect_ok "run -d" || return
+	state "$CID"
+	local init fake
+	init=$(jq -r .pid <<<"$STATE")
+	fake=/proc/$init/root/proc/self/oom_score_adj
+	wait_file "/proc/$init/root/proc/ready" 10 || { fail "the workload did not replace /proc"; done_with; return; }
+	rt exec "$CID" true
+	if [ "$RC" = 0 ]; then
+		fail "exec succeeded with a tmpfs on /proc (where did oom_score_adj go?)"
+	else
+		expect_sprout_error
+		expect_contains "$ERR" /proc "error names /proc"
+	fi
+	expect_eq "$(cat "$fake")" canary "the planted oom_score_adj"
+	done_with
+}
+t "exec into a container that replaced its /proc: no procfs write lands in the fake" t_exec_tampered_proc
 
 t_leftovers_all() {
 	local id

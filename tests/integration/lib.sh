@@ -290,6 +290,14 @@ add_ns() {
 	fi
 }
 
+# add_userns: a new user namespace, container ids 0-65535 mapped to the
+# host's 100000-165535.
+add_userns() {
+	add_ns user
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	   | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+}
+
 del_ns() {
 	cfg '.linux.namespaces = [.linux.namespaces[] | select(.type != $t)]' --arg t "$1"
 }

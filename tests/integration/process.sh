@@ -213,7 +213,9 @@ t_rlimit_too_high() {
 	cfg '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: $n, hard: $n}]' --argjson n $((hard + 1000))
 	rt run -b "$BUNDLE" "$CID"
 	expect_failure "run with RLIMIT_NOFILE above the host's hard limit" || return
-	expect_match "$ERR" 'RLIMIT_NOFILE|nofile|rlimit' "error names the limit"
+	expect_sprout_error
+	expect_contains "$ERR" RLIMIT_NOFILE "error names the limit"
+	expect_contains "$ERR" "hard limit is $hard" "error says the host's hard limit"
 	leftovers_after "$CID"
 }
 t "an rlimit above the hard limit (no CAP_SYS_RESOURCE) fails cleanly" t_rlimit_too_high

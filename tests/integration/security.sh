@@ -159,6 +159,24 @@ t_oom_negative() {
 }
 t "oomScoreAdj below the runtime's own fails cleanly (no CAP_SYS_RESOURCE)" t_oom_negative
 
+t_oom_userns() {
+	# in a user namespace the init's /proc/self files are not its own once
+	# it is uid 0 there; runc sets the value all the same
+	new_container
+	add_userns
+	cfg '.process.oomScoreAdj = 321'
+	sleeper_args
+	rt run -d -b "$BUNDLE" "$CID"
+	expect_ok "run -d with a user namespace and oomScoreAdj" || return
+	state "$CID"
+	expect_eq "$(cat "/proc/$(jq -r .pid <<<"$STATE")/oom_score_adj")" 321 "oom_score_adj of the init"
+	rt exec "$CID" sprout-probe oom_score_adj
+	expect_ok exec && expect_eq "$(pv oom_score_adj)" 321 "oom_score_adj of an exec'd process"
+	force_delete "$CID"
+	leftovers_after "$CID"
+}
+t "oomScoreAdj in a user namespace: the init and exec'd processes" t_oom_userns
+
 # ---------------------------------- personality, scheduler, affinity ---
 
 t_personality() {
@@ -250,6 +268,25 @@ t "sysctl: net.* without a network namespace refused" t_sysctl_refused net.ipv4.
 t "sysctl: kernel.msgmax without an ipc namespace refused" t_sysctl_refused kernel.msgmax \
 	'.linux.namespaces = [.linux.namespaces[] | select(.type != "ipc")]' 'ipc'
 
+t_sysctl_host_netns() {
+	# the network namespace is joined by path, and it is the host's: a
+	# net.* sysctl would change the host (runc refuses it too).  The value
+	# is the host's own, so a runtime that writes it changes nothing.
+	local key=net.ipv4.ip_forward before
+	before=$(cat /proc/sys/net/ipv4/ip_forward)
+	new_container
+	add_ns network "/proc/$$/ns/net"
+	cfg '.linux.sysctl = {($k): $v}' --arg k "$key" --arg v "$before"
+	rt create -b "$BUNDLE" "$CID"
+	expect_failure "create with sysctl $key in the host's network namespace" || { force_delete "$CID"; return; }
+	expect_sprout_error
+	expect_contains "$ERR" "$key" "error names the key"
+	expect_contains "$ERR" "host" "error says it is the host's namespace"
+	expect_eq "$(cat /proc/sys/net/ipv4/ip_forward)" "$before" "the host's $key"
+	leftovers "$CID"
+}
+t "sysctl: net.* in a network namespace joined by path that is the host's refused" t_sysctl_host_netns
+
 # ----------------------------------------------------------- keyring ---
 
 t_keyring() {
@@ -289,6 +326,8 @@ t_masked_kinds() {
 	expect_ne "$(pv firmware_write)" 0 "masked directory is read-only"
 	expect_eq "$(pv firmware_n)" 0 "masked directory is empty"
 	expect_ne "$(pv bus_write)" 0 "readonly path refuses writes"
+	# (procfs refuses new files anyway: the mount flag is what shows it)
+	expect_match "$(awk '$5 == "/proc/bus" { print $6 }' <<<"$OUT")" '(^|,)ro(,|$)' "ro flag of the /proc/bus mount"
 	expect_match "$(awk '$5 == "/sys/firmware" { print $6 }' <<<"$OUT")" '(^|,)ro(,|$)' "ro flag of the /sys/firmware mask"
 }
 t "maskedPaths: files -> /dev/null (1:3), dirs -> empty read-only tmpfs; readonlyPaths ro" t_masked_kinds
