@@ -12,6 +12,9 @@
 #define SP_DEFAULT_ROOT "/run/sprout"
 #define SP_STATE_FILE "state.json"
 #define SP_EXEC_FIFO "exec.fifo"
+/* present when the container was created with --no-new-keyring: its
+ * exec'd processes keep the caller's session keyring too (as runc) */
+#define SP_NO_NEW_KEYRING "no-new-keyring"
 
 enum sp_status { SP_STATUS_CREATING, SP_STATUS_CREATED, SP_STATUS_RUNNING,
                  SP_STATUS_PAUSED, SP_STATUS_STOPPED };

@@ -378,6 +378,13 @@ static int do_create(struct ctx *c, struct sp_error *err) {
                          sp_userns_host_gid(&c->spec, 0), err) < 0 ||
       sp_record_save(c->statefd, &c->spec, err) < 0)
     return -1;
+  if (c->o->no_new_keyring) {
+    int k = openat(c->statefd, SP_NO_NEW_KEYRING,
+                   O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (k < 0)
+      return sp_error_sys(err, "state: %s", SP_NO_NEW_KEYRING);
+    close(k);
+  }
   if (sp_cgroup_create(&c->cg, err) < 0)
     return -1;
   c->cg_created = true;

@@ -51,6 +51,7 @@ struct xctx {
   const struct sp_global *g;
   const struct sp_exec_opts *o;
   int statefd;
+  bool keep_keyring;      /* created with --no-new-keyring */
   struct sp_state st;
   bool st_loaded;
   struct sp_spec spec;
@@ -169,8 +170,10 @@ __attribute__((noreturn)) static void child_main(struct xctx *x) {
   }
   close(x->rootfd);
   close(x->init_pidfd);
-  /* not the caller's session keyring */
-  syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
+  /* not the caller's session keyring, unless the container was created
+   * with --no-new-keyring */
+  if (!x->keep_keyring)
+    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
   if (x->proc.terminal) {
     struct sp_pty pty;
     if (sp_pty_setup_child(&x->proc, false, &pty, &err) < 0)
@@ -208,6 +211,7 @@ static int load_container(struct xctx *x, struct sp_error *err) {
   if (sp_state_load(x->statefd, o->id, &x->st, err) < 0)
     return -1;
   x->st_loaded = true;
+  x->keep_keyring = faccessat(x->statefd, SP_NO_NEW_KEYRING, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
   enum sp_status s = sp_state_status(x->statefd, &x->st);
   if (s == SP_STATUS_STOPPED || s == SP_STATUS_CREATING)
     return sp_error_set(err, ESRCH, "container \"%s\" is %s: cannot exec in it", o->id,

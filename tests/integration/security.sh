@@ -307,6 +307,30 @@ t_keyring() {
 }
 t "keyring: a new session keyring; --no-new-keyring keeps the caller's" t_keyring
 
+t_keyring_exec() {
+	# an exec'd process gets a new session keyring too, unless the container
+	# was created with --no-new-keyring (runc keeps the caller's then)
+	local host flag
+	host=$("$HELPERS_DIR/$SYS" keyctl 0 -3 0)
+	for flag in "" --no-new-keyring; do
+		new_container
+		sleeper_args
+		rt run -d $flag -b "$BUNDLE" "$CID"
+		expect_ok "run -d $flag" || return
+		rt exec "$CID" $SYS keyctl 0 -3 0
+		expect_ok "exec ($flag)"
+		expect_match "$OUT" '^keyctl=[0-9]+$' "session keyring id of an exec'd process"
+		if [ -z "$flag" ]; then
+			expect_ne "$OUT" "$host" "exec: a new session keyring by default"
+		else
+			expect_eq "$OUT" "$host" "exec in a --no-new-keyring container keeps the caller's"
+		fi
+		force_delete "$CID"
+		leftovers_after "$CID"
+	done
+}
+t "keyring: exec follows the container's --no-new-keyring" t_keyring_exec
+
 # ------------------------------------------------------ masked paths ---
 
 t_masked_kinds() {
