@@ -201,6 +201,13 @@ static int check_input(struct ctx *c, struct sp_error *err) {
     return sp_error_sys(err, "rootfs %s (.root.path)", c->rootfs);
   if (!S_ISDIR(st.st_mode))
     return sp_error_set(err, ENOTDIR, "rootfs %s (.root.path): not a directory", c->rootfs);
+  /* a root.path through symlinks (as runc, which evaluates them): the
+   * mounts on it, the overlay's among them, need the real directory */
+  char *real = realpath(c->rootfs, NULL);
+  if (!real)
+    return sp_error_sys(err, "rootfs %s (.root.path)", c->rootfs);
+  free(c->rootfs);
+  c->rootfs = real;
   if (!sp_spec_namespace(s, SP_NS_MOUNT))
     return sp_error_set(err, 0, "config.json: .linux.namespaces: a mount namespace is required");
   /* a foreground run attaches the terminal to its own */

@@ -245,6 +245,30 @@ t_overlay_mount() {
 }
 t "a mount of type overlay in config.json works" t_overlay_mount
 
+t_symlinked_root() {
+	# root.path through symlinks: an absolute link to the image, and a
+	# relative "rootfs" in the bundle that is a link (as runc, which
+	# evaluates them); the overlay is mounted on the real directory
+	ln -sfn "$IMAGE" "$TMPDIR_IT/image-link"
+	ov_container sh -c 'echo via-link > /linked && cat /linked'
+	cfg '.root.path = $p' --arg p "$TMPDIR_IT/image-link"
+	rt run -b "$BUNDLE" --overlay "$CID"
+	expect_ok "run --overlay with root.path a symlink" || return
+	expect_contains "$OUT" via-link "the container wrote through the overlay"
+	[ ! -e "$IMAGE/linked" ] || fail "the write reached the image through the link"
+	forget "$CID"
+	leftovers "$CID"
+	ov_container sh -c 'cat /etc/hostname >/dev/null; echo plain-run'
+	ln -sfn "$IMAGE" "$BUNDLE/rootfs-link"
+	cfg '.root.path = "rootfs-link"'
+	rt run -b "$BUNDLE" "$CID"
+	expect_ok "run with a relative root.path that is a symlink" || return
+	expect_contains "$OUT" plain-run "the workload ran"
+	forget "$CID"
+	leftovers "$CID"
+}
+t "root.path through a symlink (absolute, or relative in the bundle) works, with --overlay too" t_symlinked_root
+
 t_image_final() {
 	[ ! -e "$IMAGE/newfile" ] && [ -e "$IMAGE/etc/group" ] && [ -d "$IMAGE/home" ] ||
 		fail "the image changed during the suite"
