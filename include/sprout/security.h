@@ -5,8 +5,9 @@
  * The flow, for the container's init (and any process started in it):
  *
  *   parent, right after the parse:   sp_selfexe_protect()    the runtime
- *                                    binary protection (may re-execute the
- *                                    command)
+ *                                    binary protection (moves the image
+ *                                    onto a read-only view, or re-executes
+ *                                    the command from one)
  *   parent, before any side effect:  sp_security_prepare()   compile
  *                                    the seccomp profile (cache), check
  *                                    LSMs, kernel flags; keeps the result
@@ -137,8 +138,9 @@ int sp_affinity_apply(const char *cpus, struct sp_error *err);
 /* CVE-2019-5736: make sure the container cannot reach a writable runtime
  * binary through /proc/self/exe.  Unless the binary already is on a
  * read-only mount (or a sealed copy), or SPEC's user namespace cannot
- * write it, this re-executes the current command from a detached
- * read-only bind mount of the binary (a sealed memfd copy without
+ * write it, this moves the running image onto a detached read-only bind
+ * mount of the binary and returns 0; where it cannot, it re-executes the
+ * current command from that mount (from a sealed memfd copy without
  * CAP_SYS_ADMIN) and does not return.  Call before any side effect. */
 int sp_selfexe_protect(const struct sp_spec *spec, struct sp_error *err);
 /* Why protection is or is not needed, for logs and tests. */

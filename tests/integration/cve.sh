@@ -85,11 +85,16 @@ t_cve_2019_5736() {
 	# the container; the container's own ld.so, libraries and LD_PRELOAD
 	# run attacker code in it, which keeps an fd on /proc/self/exe and
 	# reopens it for writing once the binary is no longer busy.
-	# With "rw", sprout re-executes itself from a detached read-only bind
-	# mount of its binary; with "ro", the binary sits on a read-only mount:
-	# sprout skips the re-exec there, and the attack must fail all the same.
+	# With "rw", sprout moves its running image onto a detached read-only
+	# bind mount of its binary (no exec); with "reexec" it re-executes
+	# itself from that mount (the fallback, forced by
+	# SPROUT_SELFEXE_REEXEC=1); with "ro", the binary sits on a read-only
+	# mount: sprout does neither, and the attack must fail all the same.
 	local mode=$1 log=$TMPDIR_IT/5736-$1.log
-	private_runtime "5736-$mode" "$mode" || return
+	local -x SPROUT_SELFEXE_REEXEC
+	[ "$mode" = reexec ] && SPROUT_SELFEXE_REEXEC=1
+	[ "$mode" = reexec ] || unset SPROUT_SELFEXE_REEXEC
+	private_runtime "5736-$mode" "${mode/reexec/rw}" || return
 	new_container --copy
 	attack_rootfs
 	cfg '.root.readonly = false | .process.args = ["/entry"] | .process.env += $e' \
@@ -105,9 +110,15 @@ t_cve_2019_5736() {
 		expect_contains "$(cat "$log")" "the binary is on a read-only mount" "read-only binary (debug log)"
 		expect_no_match "$(cat "$log")" "re-executing" "no re-exec for a read-only binary"
 		expect_match "$RESULT" '^exe=/' "the container saw the read-only binary itself"
-	else
+	elif [ "$mode" = reexec ]; then
 		expect_contains "$(cat "$log")" "re-executing from a detached read-only mount" \
-			"read-only view of the binary (debug log)"
+			"re-executed from a read-only view of the binary (debug log)"
+		expect_match "$RESULT" '^open=Read-only file system' \
+			"reopening the binary the container saw for writing: EROFS"
+	else
+		expect_contains "$(cat "$log")" "now running from a detached read-only mount" \
+			"moved onto a read-only view of the binary (debug log)"
+		expect_no_match "$(cat "$log")" "re-executing" "no re-exec"
 		expect_match "$RESULT" '^open=Read-only file system' \
 			"reopening the binary the container saw for writing: EROFS"
 	fi
@@ -117,6 +128,7 @@ t_cve_2019_5736() {
 	private_runtime_done
 }
 t "CVE-2019-5736: '#!/proc/self/exe' entrypoint cannot overwrite the runtime binary" t_cve_2019_5736 rw
+t "CVE-2019-5736: the same with the re-exec fallback (SPROUT_SELFEXE_REEXEC=1)" t_cve_2019_5736 reexec
 t "CVE-2019-5736: a runtime binary on a read-only mount (no re-exec) is safe too" t_cve_2019_5736 ro
 
 # ----------------------------------- CVE-2019-16884, 2023-27561/28642 ---

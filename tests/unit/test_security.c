@@ -86,8 +86,35 @@ START_TEST(test_selfexe_decision) {
 }
 END_TEST
 
-/* Fork a child that re-executes this binary through sp_selfexe_protect();
- * main() sees the marker MODE and runs selfexe_child_main(). */
+static int selfexe_child_main(const char *mode);
+
+/* After the in-place move: no mapping may still name the binary's path on
+ * disk (the kernel only swaps the exe link once none is left), and the
+ * moved code and data must still work. */
+static int moved_image_check(const char *disk_path) {
+  char *maps = NULL;
+  size_t len = 0;
+  struct sp_error e = {0};
+  if (sp_read_file("/proc/self/maps", 1 << 20, &maps, &len, &e) < 0)
+    return 95;
+  char needle[4200];
+  snprintf(needle, sizeof needle, " %s\n", disk_path);
+  bool left = strstr(maps, needle) != NULL;
+  free(maps);
+  if (left)
+    return 94;
+  struct sp_spec s;
+  if (parse(", \"noNewPrivileges\": true", "{\"namespaces\": [{\"type\": \"pid\"}]}", &s, &e) < 0 ||
+      !s.process.no_new_privileges)
+    return 96;
+  sp_spec_free(&s);
+  return 0;
+}
+
+/* Fork a child that protects this binary through sp_selfexe_protect():
+ * "view" moves the running image onto a read-only view (protect returns),
+ * "reexec" and "sealed" re-execute it, and main() sees the marker MODE and
+ * runs selfexe_child_main(). */
 static int reexec_child(const char *mode, bool new_userns) {
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
@@ -97,19 +124,41 @@ static int reexec_child(const char *mode, bool new_userns) {
     if (new_userns && unshare(CLONE_NEWUSER) < 0)
       _exit(89);
     setenv("SPROUT_TEST_SELFEXE", mode, 1);
+    if (!strcmp(mode, "reexec"))
+      setenv("SPROUT_SELFEXE_REEXEC", "1", 1);
+    char disk[4096] = "";
+    if (readlink("/proc/self/exe", disk, sizeof disk - 1) < 0)
+      _exit(88);
     struct sp_error e = {0};
-    sp_selfexe_protect(NULL, &e);
-    _exit(90); /* returns only when no protection was needed or it failed */
+    if (sp_selfexe_protect(NULL, &e) == 0 && !strcmp(mode, "view")) {
+      int r = selfexe_child_main(mode);
+      _exit(r ? r : moved_image_check(disk));
+    }
+    _exit(90); /* no protection was needed, it failed, or it did not re-execute */
   }
   return wait_child(pid);
 }
 
-START_TEST(test_selfexe_reexec_view) {
+START_TEST(test_selfexe_view) {
   if (geteuid() != 0)
     return; /* open_tree needs CAP_SYS_ADMIN */
   if (strstr(sp_selfexe_status(NULL), "on a read-only mount"))
-    return; /* the build dir is read-only: nothing to re-execute */
+    return; /* the build dir is read-only: nothing to protect */
+  if (getenv("LD_PRELOAD") && strstr(getenv("LD_PRELOAD"), "vgpreload"))
+    return; /* valgrind: its loader maps the image, sprout re-executes */
   int code = reexec_child("view", false);
+  ck_assert_msg(code == 0, "moved child: %d (91: not on a read-only mount, 92: writable, "
+                "93: the exe is the file on disk, 94: a mapping of the file on disk is "
+                "left, 96: the moved image misbehaves, 90: not moved)", code);
+}
+END_TEST
+
+START_TEST(test_selfexe_reexec_view) {
+  if (geteuid() != 0)
+    return;
+  if (strstr(sp_selfexe_status(NULL), "on a read-only mount"))
+    return;
+  int code = reexec_child("reexec", false);
   ck_assert_msg(code == 0, "re-executed child: %d (91: not on a read-only mount, 92: "
                 "writable, 93: the exe is the file on disk, 90: no re-exec)", code);
 }
@@ -142,7 +191,7 @@ static int selfexe_child_main(const char *mode) {
   /* the view is of the file itself, on a mount nobody can look up: the
    * link does not name the path on disk */
   char buf[4096] = "";
-  if (!strcmp(mode, "view") && readlink("/proc/self/exe", buf, sizeof buf - 1) > 1)
+  if (strcmp(mode, "sealed") && readlink("/proc/self/exe", buf, sizeof buf - 1) > 1)
     return 93;
   return 0;
 }
@@ -268,6 +317,7 @@ static Suite *security_suite(void) {
   Suite *s = suite_create("security");
   TCase *tc = tcase_create("selfexe");
   tcase_add_test(tc, test_selfexe_decision);
+  tcase_add_test(tc, test_selfexe_view);
   tcase_add_test(tc, test_selfexe_reexec_view);
   tcase_add_test(tc, test_selfexe_reexec_sealed);
   suite_add_tcase(s, tc);
@@ -286,8 +336,8 @@ static Suite *security_suite(void) {
 
 int main(void) {
   /* the re-executed child of test_selfexe_reexec_view / _sealed */
-  if (getenv("SPROUT_TEST_SELFEXE"))
-    return selfexe_child_main(getenv("SPROUT_TEST_SELFEXE"));
+  if (getenv("SPROUT_TEST_SELFEXE")) /* "view" must not come here: it moves, not re-executes */
+    return strcmp(getenv("SPROUT_TEST_SELFEXE"), "view") ? selfexe_child_main(getenv("SPROUT_TEST_SELFEXE")) : 90;
   SRunner *sr = srunner_create(security_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failures = srunner_ntests_failed(sr);
