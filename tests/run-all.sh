@@ -20,7 +20,7 @@
 # Environment: BUILD_DIR (default <repo>/build), SPROUT, HELPERS_DIR,
 # SPROUT_FIXTURE (default /var/tmp/sprout-fixture), SUITE_TIMEOUT (s, 300;
 # the sanitize suite, which builds and runs unit + integration under ASan,
-# gets SANITIZE_TIMEOUT, default 600).
+# gets SANITIZE_TIMEOUT, default 900).
 
 set -u
 exec </dev/null
@@ -32,7 +32,7 @@ export SPROUT=${SPROUT:-$BUILD/src/cli/sprout}
 export HELPERS_DIR=${HELPERS_DIR:-$BUILD/tests/helpers}
 export SPROUT_FIXTURE=${SPROUT_FIXTURE:-/var/tmp/sprout-fixture}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-300}
-SANITIZE_TIMEOUT=${SANITIZE_TIMEOUT:-600}
+SANITIZE_TIMEOUT=${SANITIZE_TIMEOUT:-900}
 NO_BUILD=${NO_BUILD:-}
 if [ "${1:-}" = --no-build ]; then
 	NO_BUILD=1

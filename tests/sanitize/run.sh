@@ -38,6 +38,9 @@ fi
 suites=(badinput cgroup_join cve errors exec hooks lifecycle mounts
 	namespaces net overlay process rootless security terminal userns)
 export SPROUT_FIXTURE=${SPROUT_FIXTURE_ASAN:-/var/tmp/sprout-fixture-asan}
+# run-all.sh keeps a SPROUT or HELPERS_DIR it inherits (the outer run-all
+# exports the plain build's): name the sanitizer build's explicitly
+export SPROUT=$B/src/cli/sprout HELPERS_DIR=$B/tests/helpers
 BUILD_DIR=$B bash "$REPO/tests/run-all.sh" --no-build unit >"$WORK/unit.log" 2>&1
 BUILD_DIR=$B bash "$REPO/tests/run-all.sh" --no-build \
 	"${suites[@]/#/integration/}" >"$WORK/int.log" 2>&1
