@@ -51,7 +51,10 @@ static const char *v1_dir(const struct sp_cgroup *cg, const char *controller) {
 static bool blank(const char *s) { return s[strspn(s, " \t\n")] == '\0'; }
 
 /* cpuset v1: a new cgroup has empty cpus and mems, and no task can join it
- * until they are set: copy the parent's values into DIR. */
+ * until they are set: copy the parent's values into DIR.  A parent that is
+ * blank itself was just made by a concurrent create (after a destroy
+ * removed the empty "sprout/"), which has not filled it yet: fill it first
+ * (the same values; two writers of them are harmless). */
 static int cpuset_inherit(const char *dir, struct sp_error *err) {
   static const char *const files[][2] = {{"cpuset.cpus", "cpus"},
                                          {"cpuset.mems", "mems"}};
@@ -70,6 +73,14 @@ static int cpuset_inherit(const char *dir, struct sp_error *err) {
     if (r == 0 && blank(mine)) {
       snprintf(path, sizeof path, "%s/%s", parent, name);
       r = sp_read_file(path, 1 << 16, &theirs, NULL, err);
+      if (r == 0 && blank(theirs) && strlen(parent) > sizeof SP_CGROUP_ROOT &&
+          strchr(parent + sizeof SP_CGROUP_ROOT, '/')) {
+        free(theirs);
+        theirs = NULL;
+        r = cpuset_inherit(parent, err);
+        if (r == 0)
+          r = sp_read_file(path, 1 << 16, &theirs, NULL, err);
+      }
       if (r == 0) {
         theirs[strcspn(theirs, "\n")] = '\0';
         snprintf(path, sizeof path, "%s/%s", dir, name);

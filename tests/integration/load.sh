@@ -173,6 +173,39 @@ end_round() {
 	rb_nothing_left "$1"
 }
 
+t_short_lived_parallel() {
+	# containers that come and go, two at a time, nothing else alive: the
+	# shared "sprout/" cgroup is removed by one container's delete and made
+	# again by the next create while the other worker creates too (a
+	# cpuset v1 parent made by a concurrent create is blank until that
+	# create fills it: a child copying it got no cpus, ENOSPC at the join)
+	local w pids=() log=$TMPDIR_IT/short.log
+	new_container
+	set_args true
+	local b=$BUNDLE
+	forget "$CID"
+	for w in a b; do
+		(
+			for ((i = 0; i < 40; i++)); do
+				id=$ID_PREFIX-short-$w-$i
+				"$SPROUT" --root "$ROOT" create -b "$b" "$id" >/dev/null 2>>"$log" &&
+					"$SPROUT" --root "$ROOT" start "$id" 2>>"$log" &&
+					"$SPROUT" --root "$ROOT" delete --force "$id" 2>>"$log" ||
+					echo "$id failed" >>"$log"
+			done
+		) &
+		pids+=($!)
+	done
+	for w in "${pids[@]}"; do
+		wait "$w"
+	done
+	[ ! -s "$log" ] || fail "create/start/delete under churn: $(head -n 4 "$log")"
+	local left
+	left=$(ls -A "$ROOT")
+	[ -z "$left" ] || fail "left under --root: $left"
+}
+t "80 short-lived containers by 2 parallel workers (the shared parent cgroup comes and goes): all succeed" t_short_lived_parallel
+
 t_race_create_create() {
 	local i id log=$TMPDIR_IT/race-cc.log wins
 	: >"$log"
