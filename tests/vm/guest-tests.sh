@@ -294,7 +294,9 @@ t "devices: a BPF program denies what the rules do not allow, allows what they d
 
 t_pause() {
 	local a b
-	bundle "$TMP_MOUNT" sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/c; sleep 0.05; done' "$CID"
+	# the counter is renamed into place: a freeze between the truncation
+	# and the write of "echo >" would leave an empty file to read
+	bundle "$TMP_MOUNT" sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.05; done' "$CID"
 	start_detached || return
 	wait_file "/proc/$PID/root/tmp/c" 10 || { fail "no counter"; return; }
 	rt pause "$CID"
