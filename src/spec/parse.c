@@ -316,7 +316,7 @@ int sp_spec_parse_buf(const char *buf, size_t len, const char *name,
   if (sp_json_load(buf, len, &doc, err) < 0)
     return sp_json_prefix_name(err, name);
   int r = parse_spec(doc, spec, err);
-  yajl_tree_free(doc);
+  sp_json_free(doc);
   if (r < 0) {
     sp_spec_free(spec);
     return sp_json_prefix_name(err, name);
@@ -402,7 +402,7 @@ int sp_process_parse_buf(const char *buf, size_t len, const char *name,
   if (sp_json_load(buf, len, &doc, err) < 0)
     return sp_json_prefix_name(err, name);
   int r = sp_jv_object(doc, "", err) < 0 ? -1 : sp_parse_process(doc, "", proc, err);
-  yajl_tree_free(doc);
+  sp_json_free(doc);
   if (r < 0) {
     sp_process_free(proc);
     return sp_json_prefix_name(err, name);
@@ -417,7 +417,7 @@ int sp_resources_parse_buf(const char *buf, size_t len, const char *name,
   if (sp_json_load(buf, len, &doc, err) < 0)
     return sp_json_prefix_name(err, name);
   int r = sp_jv_object(doc, "", err) < 0 ? -1 : sp_parse_resources(doc, "", res, err);
-  yajl_tree_free(doc);
+  sp_json_free(doc);
   if (r < 0) {
     sp_resources_free(res);
     return sp_json_prefix_name(err, name);

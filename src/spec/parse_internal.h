@@ -24,7 +24,7 @@
 #include "sprout/spec.h"
 
 #define SP_JPATH_MAX 512     /* longer paths are truncated in messages */
-#define SP_JSON_MAX_DEPTH 64 /* deeper nesting is refused before parsing */
+#define SP_JSON_MAX_DEPTH 64 /* deeper nesting is refused while parsing */
 
 #define SP_OPTIONAL false
 #define SP_REQUIRED true
@@ -35,6 +35,12 @@
  * NUL bytes, "\u0000" in strings and nesting deeper than SP_JSON_MAX_DEPTH;
  * malformed JSON gives a one-line "invalid JSON: ..." message. */
 int sp_json_load(const char *buf, size_t len, yajl_val *out, struct sp_error *err);
+/* Release a tree of sp_json_load / sp_json_tree (not yajl_tree_free). */
+void sp_json_free(yajl_val root);
+
+/* The tree alone (json_tree.c): NULL with *why set on failure. */
+enum sp_json_fail { SP_JSON_OK, SP_JSON_SYNTAX, SP_JSON_NUL, SP_JSON_DEEP, SP_JSON_NOMEM };
+yajl_val sp_json_tree(const char *buf, size_t len, enum sp_json_fail *why);
 
 /* Prefix err with the (sanitized) document name, if any.  Returns -1. */
 int sp_json_prefix_name(struct sp_error *err, const char *name);

@@ -169,51 +169,7 @@ void sp_jkv_free(struct sp_kv *kv, size_t len) {
 
 /* ---- loading --------------------------------------------------------- */
 
-/* Depth of [ and { nesting, skipping strings and comments (yajl's tree
- * parser accepts comments).  yajl frees trees recursively: a document of a
- * million '[' would overflow the stack, so deep nesting is refused first. */
-static size_t json_depth(const char *s, size_t len) {
-  size_t depth = 0, max = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    if (c == '"') {
-      for (i++; i < len && s[i] != '"'; i++)
-        if (s[i] == '\\')
-          i++;
-    } else if (c == '/' && i + 1 < len && s[i + 1] == '/') {
-      while (i < len && s[i] != '\n')
-        i++;
-    } else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-      for (i += 2; i + 1 < len && !(s[i] == '*' && s[i + 1] == '/'); i++)
-        ;
-      i++;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max)
-        max = depth;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      depth--;
-    }
-  }
-  return max;
-}
-
-/* A "\u0000" escape (preceded by an even number of backslashes) would be
- * silently truncated by yajl's tree: "/bin/sh\u0000x" must not become
- * "/bin/sh". */
-static bool has_nul_escape(const char *s, size_t len) {
-  const char *end = s + len, *p = s;
-  while (p < end && (p = memmem(p, (size_t)(end - p), "\\u0000", 6)) != NULL) {
-    size_t bs = 0;
-    while (p - bs > s && *(p - bs - 1) == '\\')
-      bs++;
-    if (bs % 2 == 0)
-      return true;
-    p++;
-  }
-  return false;
-}
-
-/* Re-parse a document that yajl_tree refused to get a one-line message and
+/* Re-parse a document that sp_json_tree refused to get a one-line message and
  * the position of the error. */
 static int syntax_error(const char *s, size_t len, struct sp_error *err) {
   yajl_handle h = yajl_alloc(NULL, NULL, NULL);
@@ -259,40 +215,38 @@ static int syntax_error(const char *s, size_t len, struct sp_error *err) {
                       sp_jshow(what, show), line, col);
 }
 
+static bool blank(const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+      return false;
+  return true;
+}
+
 int sp_json_load(const char *buf, size_t len, yajl_val *out, struct sp_error *err) {
   *out = NULL;
   if (buf == NULL)
     len = 0;
   if (len > 0 && memchr(buf, '\0', len) != NULL)
     return sp_error_set(err, 0, "invalid JSON: contains a NUL byte");
-  if (json_depth(buf ? buf : "", len) > SP_JSON_MAX_DEPTH)
+  enum sp_json_fail why;
+  yajl_val tree = sp_json_tree(buf ? buf : "", len, &why);
+  switch (why) {
+  case SP_JSON_OK:
+    *out = tree;
+    return 0;
+  case SP_JSON_NUL:
+    return sp_error_set(err, 0, "invalid JSON: strings must not contain NUL (\\u0000)");
+  case SP_JSON_DEEP:
     return sp_error_set(err, 0, "invalid JSON: nested deeper than %d levels",
                         SP_JSON_MAX_DEPTH);
-  char *copy = malloc(len + 1);
-  if (copy == NULL)
+  case SP_JSON_NOMEM:
     return sp_error_set(err, ENOMEM, "out of memory reading %zu bytes of JSON", len);
-  if (len > 0)
-    memcpy(copy, buf, len);
-  copy[len] = '\0';
-  char ebuf[256];
-  ebuf[0] = '\0';
-  yajl_val tree = yajl_tree_parse(copy, ebuf, sizeof ebuf);
-  if (tree == NULL) {
-    if (len == 0 || strspn(copy, " \t\r\n") == len)
-      sp_error_set(err, 0, "invalid JSON: empty document");
-    else
-      syntax_error(copy, len, err);
-    free(copy);
-    return -1;
+  case SP_JSON_SYNTAX:
+    break;
   }
-  if (has_nul_escape(copy, len)) {
-    yajl_tree_free(tree);
-    free(copy);
-    return sp_error_set(err, 0, "invalid JSON: strings must not contain NUL (\\u0000)");
-  }
-  free(copy);
-  *out = tree;
-  return 0;
+  if (blank(buf, len))
+    return sp_error_set(err, 0, "invalid JSON: empty document");
+  return syntax_error(buf, len, err);
 }
 
 int sp_json_prefix_name(struct sp_error *err, const char *name) {

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int r = sp_json_load((const char *)data, size, &doc, &err);
   if (r == 0) {
     r = sp_parse_seccomp(doc, ".linux.seccomp", &s, &err);
-    yajl_tree_free(doc);
+    sp_json_free(doc);
   }
   fuzz_check_error(r, &err, "sp_parse_seccomp");
   if (r == 0) {

@@ -756,6 +756,115 @@ START_TEST(test_jpath) {
 }
 END_TEST
 
+
+/* sp_json_tree (arena) builds the same tree as yajl_tree_parse. */
+static void same_tree(yajl_val a, yajl_val b, const char *where) {
+  ck_assert_msg(a != NULL && b != NULL, "%s: missing node", where);
+  ck_assert_msg(a->type == b->type, "%s: type %d vs %d", where, a->type, b->type);
+  switch (a->type) {
+  case yajl_t_string:
+    ck_assert_str_eq(a->u.string, b->u.string);
+    break;
+  case yajl_t_number:
+    ck_assert_str_eq(a->u.number.r, b->u.number.r);
+    if (strpbrk(a->u.number.r, ".eE") == NULL && (b->u.number.flags & YAJL_NUMBER_INT_VALID)) {
+      ck_assert_msg(a->u.number.flags & YAJL_NUMBER_INT_VALID, "%s: %s", where, a->u.number.r);
+      ck_assert(a->u.number.i == b->u.number.i);
+    }
+    ck_assert_int_eq(a->u.number.flags & YAJL_NUMBER_DOUBLE_VALID,
+                     b->u.number.flags & YAJL_NUMBER_DOUBLE_VALID);
+    break;
+  case yajl_t_object:
+    ck_assert_uint_eq(a->u.object.len, b->u.object.len);
+    for (size_t i = 0; i < a->u.object.len; i++) {
+      ck_assert_str_eq(a->u.object.keys[i], b->u.object.keys[i]);
+      same_tree(a->u.object.values[i], b->u.object.values[i], a->u.object.keys[i]);
+    }
+    break;
+  case yajl_t_array:
+    ck_assert_uint_eq(a->u.array.len, b->u.array.len);
+    for (size_t i = 0; i < a->u.array.len; i++)
+      same_tree(a->u.array.values[i], b->u.array.values[i], where);
+    break;
+  default:
+    break;
+  }
+}
+
+static void check_tree(const char *doc, size_t len) {
+  char *z = strndup(doc, len), eb[128];
+  yajl_val want = yajl_tree_parse(z, eb, sizeof eb);
+  ck_assert_msg(want != NULL, "yajl refused %.60s: %s", doc, eb);
+  enum sp_json_fail why;
+  yajl_val got = sp_json_tree(doc, len, &why);
+  ck_assert_msg(got != NULL && why == SP_JSON_OK, "refused %.60s (%d)", doc, why);
+  same_tree(got, want, "$");
+  sp_json_free(got);
+  yajl_tree_free(want);
+  free(z);
+}
+
+START_TEST(test_json_tree) {
+  static const char *docs[] = {
+      "{}", "[]", "0", "\"s\"", "null", "true", "false", "-12",
+      "{\"a\":1,\"a\":2,\"b\":[1,2.5,-3e2,18446744073709551615,9223372036854775807,"
+      "-9223372036854775808,1e999],\"c\":{\"d\":{}},\"e\":[[],[{}]]}",
+      "/* comment */ {\"k\" : \"v\\n\\u00e9\\\"\" // trailing\n}",
+      "{\"\":\"\",\"x\":[null,true,false,\"\"]}",
+  };
+  for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+    check_tree(docs[i], strlen(docs[i]));
+
+  /* the default config, and documents that outgrow the first block:
+   * thousands of empty containers, one object of many keys */
+  struct sp_error e = {0};
+  char *spec = sp_spec_generate(false, &e);
+  ck_assert_ptr_nonnull(spec);
+  check_tree(spec, strlen(spec));
+  free(spec);
+  size_t n = 20000, len = 0;
+  char *big = malloc(n * 16 + 16);
+  big[len++] = '[';
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)sprintf(big + len, "%s[{}]", i ? "," : "");
+  big[len++] = ']';
+  check_tree(big, len);
+  len = 0;
+  big[len++] = '{';
+  for (size_t i = 0; i < n / 2; i++)
+    len += (size_t)sprintf(big + len, "%s\"k%zu\":%zu", i ? "," : "", i, i);
+  big[len++] = '}';
+  check_tree(big, len);
+  free(big);
+
+  /* refusals: syntax first, then "\u0000", depth while parsing */
+  enum sp_json_fail why;
+  ck_assert_ptr_null(sp_json_tree("{\"a\":", 5, &why));
+  ck_assert_int_eq(why, SP_JSON_SYNTAX);
+  ck_assert_ptr_null(sp_json_tree("[1] [2]", 7, &why));
+  ck_assert_int_eq(why, SP_JSON_SYNTAX);
+  ck_assert_ptr_null(sp_json_tree("", 0, &why));
+  ck_assert_int_eq(why, SP_JSON_SYNTAX);
+  const char *nul = "{\"a\\u0000b\":1}";
+  ck_assert_ptr_null(sp_json_tree(nul, strlen(nul), &why));
+  ck_assert_int_eq(why, SP_JSON_NUL);
+  nul = "[\"\\u0000\", ]";
+  ck_assert_ptr_null(sp_json_tree(nul, strlen(nul), &why));
+  ck_assert_int_eq(why, SP_JSON_SYNTAX);
+  char deep[2 * (SP_JSON_MAX_DEPTH + 1)];
+  memset(deep, '[', SP_JSON_MAX_DEPTH);
+  memset(deep + SP_JSON_MAX_DEPTH, ']', SP_JSON_MAX_DEPTH);
+  yajl_val v = sp_json_tree(deep, 2 * SP_JSON_MAX_DEPTH, &why);
+  ck_assert_ptr_nonnull(v); /* exactly the limit */
+  sp_json_free(v);
+  memset(deep, '[', SP_JSON_MAX_DEPTH + 1);
+  memset(deep + SP_JSON_MAX_DEPTH + 1, ']', SP_JSON_MAX_DEPTH + 1);
+  ck_assert_ptr_null(sp_json_tree(deep, sizeof deep, &why));
+  ck_assert_int_eq(why, SP_JSON_DEEP);
+  sp_json_free(NULL);
+}
+END_TEST
+
 static Suite *spec_suite(void) {
   Suite *s = suite_create("spec");
   TCase *tc = tcase_create("valid");
@@ -786,6 +895,7 @@ static Suite *spec_suite(void) {
   tcase_add_test(tc, test_resources_buf);
   tcase_add_test(tc, test_ns_names);
   tcase_add_test(tc, test_jpath);
+  tcase_add_test(tc, test_json_tree);
   suite_add_tcase(s, tc);
   return s;
 }
