@@ -65,6 +65,7 @@ struct ctx {
   int console_fd;         /* --console-socket, connected (process.terminal) */
   int pty_master;         /* a foreground run's terminal (no console socket) */
   bool run_fg;            /* a foreground run: attaches the terminal itself */
+  bool run;               /* `run`: the ready state is saved after the release */
 };
 
 static const char *root_of(const struct sp_global *g) {
@@ -469,10 +470,6 @@ static int do_create(struct ctx *c, struct sp_error *err) {
   c->sock[1] = -1;
   sp_ns_close_fds(c->ns_fds);
 
-  /* state.json at once: a create killed from here on leaves a pid that
-   * `delete --force` can find */
-  if (save_state(c, err) < 0)
-    return -1;
   if ((all & CLONE_NEWUSER) && sp_userns_map(pid, &c->spec, err) < 0)
     return -1;
   if (sp_netdevs_enter(&c->spec, pid, &c->netns_fd, &c->netdevs_moved, err) < 0)
@@ -481,6 +478,12 @@ static int do_create(struct ctx *c, struct sp_error *err) {
     return -1;
   if (sp_sync_send(c->sock[0], SP_SYNC_GO, NULL) < 0)
     return sp_error_sys(err, "start container init");
+  /* state.json with the pid while the init sets up (its mounts take far
+   * longer than the write).  A create killed before this leaves pid 0:
+   * the init dies with it (PDEATHSIG until READY, or the closed sync
+   * socket before it has set that), and `delete --force` removes the rest */
+  if (save_state(c, err) < 0)
+    return -1;
   if (sp_hooks_init_needs_state(&c->spec) && send_hooks_state(c, err) < 0)
     return -1;
   enum sp_sync_type t;
@@ -506,7 +509,8 @@ static int do_create(struct ctx *c, struct sp_error *err) {
     return -1;
   }
   free(text);
-  if (save_state_as(c, true, err) < 0)
+  /* `run` records the ready state once the workload was let go */
+  if (!c->run && save_state_as(c, true, err) < 0)
     return -1;
   if (c->o->pid_file && sp_write_pid_file(c->o->pid_file, pid, err) < 0)
     return -1;
@@ -745,6 +749,11 @@ static void forwardable(sigset_t *set) {
   sigdelset(set, SIGSYS);
 }
 
+static bool has_hooks(const struct sp_spec *spec, enum sp_hook_kind kind) {
+  const struct sp_hook *list;
+  return sp_hooks_of(spec, kind, &list) > 0;
+}
+
 int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
                      struct sp_error *err) {
   sigset_t set, old;
@@ -753,7 +762,7 @@ int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
     sigprocmask(SIG_BLOCK, &set, &old);
   struct ctx c = {.g = g, .o = o, .statefd = -1, .fifo_fd = -1,
                   .sock = {-1, -1}, .pidfd = -1, .netns_fd = -1,
-                  .console_fd = -1, .pty_master = -1, .run_fg = !o->detach,
+                  .console_fd = -1, .pty_master = -1, .run_fg = !o->detach, .run = true,
                   .ns_fds = {-1, -1, -1, -1, -1, -1, -1, -1}};
   int r = do_create(&c, err);
   int nfd = -2; /* NOTIFY_SOCKET: listen before the workload runs */
@@ -761,6 +770,9 @@ int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
     r = -1;
   if (r == 0)
     r = release_fifo(c.statefd, c.pidfd, err);
+  /* the workload starts while the state is written */
+  if (r == 0)
+    r = save_state_as(&c, true, err);
   if (r < 0) {
     if (nfd >= 0)
       close(nfd);
@@ -768,9 +780,11 @@ int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
     ctx_free(&c);
     return -1;
   }
-  char *running = sp_hooks_state_json(c.statefd, o->id, SP_STATUS_RUNNING);
-  sp_hooks_run_warn(&c.spec, SP_HOOK_POSTSTART, running, o->id);
-  free(running);
+  if (has_hooks(&c.spec, SP_HOOK_POSTSTART)) {
+    char *running = sp_hooks_state_json(c.statefd, o->id, SP_STATUS_RUNNING);
+    sp_hooks_run_warn(&c.spec, SP_HOOK_POSTSTART, running, o->id);
+    free(running);
+  }
   if (o->detach) {
     if (nfd >= 0) { /* return once the workload is ready */
       flock(c.statefd, LOCK_UN);
@@ -794,7 +808,9 @@ int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
   flock(c.statefd, LOCK_EX);
   c.claimed = true;
   c.cg_created = true;
-  char *stopped = sp_hooks_state_json(c.statefd, o->id, SP_STATUS_STOPPED);
+  char *stopped = has_hooks(&c.spec, SP_HOOK_POSTSTOP)
+                      ? sp_hooks_state_json(c.statefd, o->id, SP_STATUS_STOPPED)
+                      : NULL;
   ctx_cleanup(&c);
   sp_hooks_run_warn(&c.spec, SP_HOOK_POSTSTOP, stopped, o->id);
   free(stopped);
