@@ -622,19 +622,18 @@ static int destroy(const struct sp_global *g, const char *id, int statefd,
   /* netDevices to take back and poststop hooks: from runtime.json */
   struct sp_teardown td;
   sp_teardown_begin(statefd, st, pidfd >= 0, &td);
+  struct sp_cgroup cg = {0};
+  bool have_cg = load_cgroup(st, &cg, err) == 0;
   if (pidfd >= 0) {
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     /* a paused container's init dies only once thawed */
-    struct sp_cgroup fz = {0};
-    if (load_cgroup(st, &fz, NULL) == 0 && fz.dirs_len)
-      sp_cgroup_freeze(&fz, false, NULL);
-    sp_cgroup_free(&fz);
+    if (have_cg && cg.dirs_len)
+      sp_cgroup_freeze(&cg, false, NULL);
     wait_exit(pidfd, 10000);
     close(pidfd);
   }
-  struct sp_cgroup cg = {0};
   int r = 0;
-  if (load_cgroup(st, &cg, err) == 0) {
+  if (have_cg) {
     r = sp_cgroup_destroy(&cg, err);
     sp_cgroup_free(&cg);
   }

@@ -508,8 +508,13 @@ int sp_jf_strings(yajl_val obj, const char *path, const char *key, bool required
   *out = arr;
   *len = n;
   for (size_t i = 0; i < n; i++) {
+    yajl_val e = v->u.array.values[i];
+    /* the element's path is made only for a message (a seccomp profile
+     * has some 370 names) */
+    if (YAJL_IS_STRING(e) && (arr[i] = strdup(e->u.string)) != NULL)
+      continue;
     sp_jpath_index(ep, sizeof ep, p, i);
-    if (sp_jv_string(v->u.array.values[i], ep, &arr[i], err) < 0)
+    if (sp_jv_string(e, ep, &arr[i], err) < 0)
       return -1;
   }
   return 1;
