@@ -13,7 +13,7 @@ HERE=/repo/tests/bench
 [ -f "$HERE/lib.sh" ] || HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC1091
 [ -f "$HERE/guest.env" ] && . "$HERE/guest.env"
-export BENCH_RUNS=${BENCH_RUNS:-10} BENCH_WARMUP=${BENCH_WARMUP:-2}
+export BENCH_RUNS=${BENCH_RUNS:-10} BENCH_WARMUP=${BENCH_WARMUP:-2} BENCH_ROUNDS=${BENCH_ROUNDS:-2}
 export RSS_SAMPLES=${RSS_SAMPLES:-5}
 BENCH_FIXTURE=$SPROUT_FIXTURE
 RUNC=/usr/sbin/runc

@@ -100,6 +100,48 @@ measure() {
 		min: (.min * 1000), max: (.max * 1000), runs: (.times | length)}' "$out" >>"$RESULTS"
 }
 
+# measure_rounds CASE TOOL CMD [TOOL CMD]...: the commands measured in
+# turns, BENCH_ROUNDS rounds of BENCH_RUNS/BENCH_ROUNDS runs each (sprout,
+# runc, floor, sprout, runc, floor, ...), every tool's runs then summarized
+# together.  A machine whose speed drifts (other VMs, CPU frequency, page
+# cache) then drifts under every tool alike: the ratios of one run are
+# steadier than with each tool measured in one block.
+measure_rounds() {
+	local case=$1 r i n rounds=${BENCH_ROUNDS:-3} warm
+	shift
+	local -a tools=() cmds=()
+	while [ $# -ge 2 ]; do
+		tools+=("$1")
+		cmds+=("$2")
+		shift 2
+	done
+	n=$(((BENCH_RUNS + rounds - 1) / rounds))
+	for ((r = 0; r < rounds; r++)); do
+		warm=$BENCH_WARMUP
+		[ "$r" -gt 0 ] && warm=1
+		for i in "${!tools[@]}"; do
+			say "case $case, ${tools[$i]}, round $((r + 1))/$rounds: ${cmds[$i]}"
+			hyperfine -N --style none --warmup "$warm" --runs "$n" \
+				--export-json "$WORK/hf-$case-${tools[$i]}-$r.json" -- "${cmds[$i]}" \
+				>"$WORK/hf-$case-${tools[$i]}.log" 2>&1 || {
+				say "case $case, ${tools[$i]}: failed: $(grep -v '^ *$' "$WORK/hf-$case-${tools[$i]}.log" | tail -n 3 | tr '\n' ' ')"
+				tools[i]=-
+			}
+		done
+	done
+	for i in "${!tools[@]}"; do
+		[ "${tools[$i]}" = - ] && continue
+		jq -s -c --arg c "$case" --arg t "${tools[$i]}" '
+			[.[].results[0].times[]] as $x | ($x | length) as $n
+			| ($x | add / $n) as $m | ($x | sort) as $o
+			| {case: $c, tool: $t, mean: ($m * 1000),
+			   stddev: (if $n > 1 then ([$x[] | (. - $m) * (. - $m)] | add / ($n - 1) | sqrt * 1000) else 0 end),
+			   median: ((if $n % 2 == 1 then $o[($n - 1) / 2] else ($o[$n / 2 - 1] + $o[$n / 2]) / 2 end) * 1000),
+			   min: ($o[0] * 1000), max: ($o[-1] * 1000), runs: $n, rounds: length}' \
+			"$WORK/hf-$case-${tools[$i]}"-[0-9]*.json >>"$RESULTS"
+	done
+}
+
 # record CASE TOOL MEAN STDDEV: a derived result (e.g. a sum of measurements).
 record() {
 	jq -nc --arg c "$1" --arg t "$2" --argjson m "$3" --argjson s "$4" \
@@ -147,19 +189,23 @@ peak_rss() {
 
 # 1: run /bin/true, default config, cgroups on.
 case_run() {
-	local t
+	local t args=()
 	for t in "${TOOLS[@]}"; do
-		measure 1 "$t" "$(rt "$t") run --bundle $WORK/b-true bench-run"
+		args+=("$t" "$(rt "$t") run --bundle $WORK/b-true bench-run")
 	done
-	measure 1 floor "$(floor_cmd)"
+	measure_rounds 1 "${args[@]}" floor "$(floor_cmd)"
 }
 
-# 2: the same with the default seccomp profile and containerd's 14 caps.
+# 2: the same with the default seccomp profile and containerd's 14 caps;
+# sprout-base: case 1's sprout again, in the same rounds, for the cost of
+# the profile and the capabilities (case 2 minus case 1) measured in pairs.
 case_seccomp() {
-	local t
+	local t args=()
 	for t in "${TOOLS[@]}"; do
-		measure 2 "$t" "$(rt "$t") run --bundle $WORK/b-seccomp bench-sc"
+		args+=("$t" "$(rt "$t") run --bundle $WORK/b-seccomp bench-sc")
 	done
+	[ "${TOOLS[0]:-}" = sprout ] && args+=(sprout-base "$(rt sprout) run --bundle $WORK/b-true bench-sc")
+	measure_rounds 2 "${args[@]}"
 }
 
 # 3: containerd's sequence, create + start + delete, each command timed on

@@ -1,8 +1,9 @@
 #!/bin/bash
 # tests/bench/run.sh — sprout side by side with runc, crun and the floor.
 #
-#   tests/bench/run.sh [--cases LIST] [--runs N] [--warmup N] [--many N]
-#                      [--parallel N] [--json FILE] [--no-vm] [--quick]
+#   tests/bench/run.sh [--cases LIST] [--runs N] [--warmup N] [--rounds N]
+#                      [--many N] [--parallel N] [--json FILE] [--no-vm]
+#                      [--quick]
 #   tests/bench/run.sh --report FILE     print the table of a saved JSON again
 #
 # Not a test: it passes or fails on nothing but its own ability to measure.
@@ -30,6 +31,9 @@
 #
 # --cases LIST   comma-separated subset of 1,2,3,4,5,6,7,rss,vm (default all)
 # --runs N       hyperfine runs per command (30); --warmup N (3)
+# --rounds N     cases 1 and 2 take their runs in N rounds (3), the tools in
+#                turns (sprout, runc, floor, sprout, ...), so that a machine
+#                whose speed drifts drifts under every tool alike
 # --many N       containers present in case 6 (1000)
 # --parallel N   containers in case 5 (100)
 # --quick        --runs 10 --warmup 1 --many 200 --parallel 40, no vm
@@ -58,7 +62,7 @@ BENCH_FIXTURE=${BENCH_FIXTURE:-/var/tmp/sprout-bench-fixture}
 JSON_OUT=$PWD/sprout-bench.json
 CASES=1,2,3,4,5,6,7,rss,vm
 NO_STRIP=
-export BENCH_RUNS=${BENCH_RUNS:-30} BENCH_WARMUP=${BENCH_WARMUP:-3}
+export BENCH_RUNS=${BENCH_RUNS:-30} BENCH_WARMUP=${BENCH_WARMUP:-3} BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 export BENCH_MANY=${BENCH_MANY:-1000} BENCH_PARALLEL=${BENCH_PARALLEL:-100}
 
 usage() {
@@ -71,6 +75,7 @@ while [ $# -gt 0 ]; do
 	--cases) CASES=${2:?}; shift 2 ;;
 	--runs) BENCH_RUNS=${2:?}; shift 2 ;;
 	--warmup) BENCH_WARMUP=${2:?}; shift 2 ;;
+	--rounds) BENCH_ROUNDS=${2:?}; shift 2 ;;
 	--many) BENCH_MANY=${2:?}; shift 2 ;;
 	--parallel) BENCH_PARALLEL=${2:?}; shift 2 ;;
 	--json) JSON_OUT=${2:?}; shift 2 ;;
@@ -155,8 +160,8 @@ else
 		"$(command -v unshare)" "$(command -v chroot)"; do
 		[ -n "$b" ] && extras+=(--extra "$b")
 	done
-	printf 'BENCH_RUNS=%s\nBENCH_WARMUP=%s\n' "${BENCH_GUEST_RUNS:-10}" \
-		"${BENCH_GUEST_WARMUP:-2}" >"$WORK/guest.env"
+	printf 'BENCH_RUNS=%s\nBENCH_WARMUP=%s\nBENCH_ROUNDS=%s\n' "${BENCH_GUEST_RUNS:-10}" \
+		"${BENCH_GUEST_WARMUP:-2}" "${BENCH_GUEST_ROUNDS:-2}" >"$WORK/guest.env"
 	SPROUT=$SPROUT SPROUT_FIXTURE=$BENCH_FIXTURE HELPERS_DIR=$HELPERS_DIR \
 		bash "$REPO/tests/vm/run.sh" --script "$HERE/guest.sh" --timeout "${BENCH_VM_TIMEOUT:-900}" \
 		--file "$HERE/.:/repo/tests/bench" --file "$WORK/guest.env:/repo/tests/bench/guest.env" \
@@ -197,14 +202,14 @@ jq -n --slurpfile host "$RESULTS" --slurpfile guest "$GUEST" \
 	--arg note "$guest_note" \
 	--arg build "$SPROUT_BUILD" --argjson size "$(stat -c %s "$SPROUT")" \
 	--argjson stripped "$([ -z "$NO_STRIP" ] && echo true || echo false)" \
-	--argjson runs "$BENCH_RUNS" --argjson warmup "$BENCH_WARMUP" \
+	--argjson runs "$BENCH_RUNS" --argjson warmup "$BENCH_WARMUP" --argjson rounds "$BENCH_ROUNDS" \
 	--argjson many "$BENCH_MANY" --argjson parallel "$BENCH_PARALLEL" \
 	'{date: $date,
 	  machine: {description: $desc, kernel: $kernel, cpu: $cpu, cpus: ($nproc | tonumber),
 	            memory: $mem, cgroups: $cgroups},
 	  versions: ({sprout: $sprout, runc: $runc, crun: $crun, hyperfine: $hyperfine}
 	             | with_entries(select(.value != ""))),
-	  settings: {runs: $runs, warmup: $warmup, many: $many, parallel: $parallel,
+	  settings: {runs: $runs, warmup: $warmup, rounds: $rounds, many: $many, parallel: $parallel,
 	             sprout_binary: {build: $build, stripped: $stripped, bytes: $size}},
 	  host: $host, guest: $guest, guest_note: $note}' >"$JSON_OUT" ||
 	die "cannot write $JSON_OUT"
