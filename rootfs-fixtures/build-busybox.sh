@@ -36,6 +36,7 @@ done
 die() { echo "build-busybox.sh: $*" >&2; exit 1; }
 
 [ -x "$busybox" ] || die "$busybox not found (apt-get install busybox-static)"
+busybox=$(realpath "$busybox") # used from inside the new tree
 # Debian's dynamically linked busybox would not run inside the rootfs.
 if ! LC_ALL=C file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
 	if command -v file >/dev/null; then
@@ -46,6 +47,7 @@ fi
 helper_bins=()
 if [ -n "$helpers" ]; then
 	[ -d "$helpers" ] || die "helpers directory $helpers does not exist (build with meson first)"
+	helpers=$(realpath "$helpers") # the copy below runs in another directory
 	for f in "$helpers"/*; do
 		# executables only: skip meson's *.p object directories
 		[ -f "$f" ] && [ -x "$f" ] && helper_bins+=("$f")
