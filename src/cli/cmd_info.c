@@ -20,7 +20,9 @@ int cmd_state(const struct sp_global *g, int argc, char **argv, const char **id,
   char *json = NULL;
   if (sp_container_state(g, *id, &json, err) < 0)
     return -1;
-  printf("%s\n", json);
+  /* the pretty printer ends the document with its own newline */
+  size_t n = strlen(json);
+  printf("%s%s", json, n && json[n - 1] == '\n' ? "" : "\n");
   free(json);
   return 0;
 }

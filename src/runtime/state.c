@@ -298,11 +298,13 @@ char *sp_state_to_json(const struct sp_state *st, enum sp_status status,
   sp_json_kstr(g, "bundle", st->bundle);
   sp_json_kstr(g, "rootfs", st->rootfs);
   sp_json_kstr(g, "created", st->created);
-  sp_json_key(g, "annotations");
-  sp_json_map_open(g);
-  for (size_t i = 0; i < st->annotations_len; i++)
-    sp_json_kstr(g, st->annotations[i].key, st->annotations[i].value);
-  sp_json_map_close(g);
+  if (st->annotations_len > 0) { /* OPTIONAL in the spec; runc omits an empty map */
+    sp_json_key(g, "annotations");
+    sp_json_map_open(g);
+    for (size_t i = 0; i < st->annotations_len; i++)
+      sp_json_kstr(g, st->annotations[i].key, st->annotations[i].value);
+    sp_json_map_close(g);
+  }
   sp_json_kstr(g, "owner", st->owner);
   sp_json_map_close(g);
   return sp_json_finish(g, NULL);
