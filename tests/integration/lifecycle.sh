@@ -258,6 +258,20 @@ t_state_fields() {
 t "state: ociVersion, id, pid, status, absolute bundle, rootfs, created, owner, annotations" t_state_fields
 STATE_ID=$CID
 
+# as runc: no "annotations" when config.json has none; one newline at the end
+t_state_no_annotations() {
+	new_container
+	sleeper_args
+	rt create -b "$BUNDLE" "$CID"
+	expect_ok create || return
+	rt state "$CID"
+	expect_ok state || return
+	expect_eq "$(jq -r 'has("annotations")' <<<"$OUT")" false "no .annotations"
+	expect_eq "$("$SPROUT" --root "$ROOT" state "$CID" | tail -c 2 | od -An -tx1 | tr -d ' ')" 7d0a \
+		"the output ends with one newline"
+}
+t "state: no annotations field when there are none, a single trailing newline" t_state_no_annotations
+
 t_state_missing() {
 	rt state "it-never-created-$$"
 	expect_failure "state of an unknown id"
