@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
@@ -97,7 +99,7 @@ int sp_state_save(int dirfd, const struct sp_state *st, struct sp_error *err) {
   char *buf = sp_json_finish(g, &len);
   if (!buf)
     return sp_error_errno(err, ENOMEM, "encode state");
-  /* atomic: tmp + rename inside the state dir */
+  /* atomic: a new file in the state dir, then swapped in (see below) */
   char tmp[64];
   snprintf(tmp, sizeof tmp, "%s.tmp-%d", SP_STATE_FILE, (int)getpid());
   int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -107,12 +109,29 @@ int sp_state_save(int dirfd, const struct sp_state *st, struct sp_error *err) {
   }
   int r = sp_write_all(fd, buf, len);
   free(buf);
-  if (r < 0 || close(fd) < 0 || renameat(dirfd, tmp, dirfd, SP_STATE_FILE) < 0) {
-    sp_error_sys(err, "write state.json");
+  if (r < 0 || close(fd) < 0)
+    goto fail;
+  /* Over an existing state.json: exchanged (RENAME_EXCHANGE), then the old
+   * one unlinked.  Readers see the old or the new file whole, as with a
+   * rename over it; but ext4 writes out a file renamed over another
+   * (auto_da_alloc), so every replaced state.json used to reach the disk,
+   * and on a file system mounted with discard and no journal (the root of
+   * these VMs) its deletion then waited for a synchronous discard: 5% of
+   * the time of 100 containers made by 2 workers (bench case 5).  Files
+   * that live milliseconds now never leave the page cache.  The first save
+   * (nothing to exchange with) and file systems without RENAME_EXCHANGE
+   * take the plain rename. */
+  if (syscall(SYS_renameat2, dirfd, tmp, dirfd, SP_STATE_FILE, RENAME_EXCHANGE) == 0) {
     unlinkat(dirfd, tmp, 0);
-    return -1;
+    return 0;
   }
-  return 0;
+  if ((errno == ENOENT || errno == EINVAL || errno == ENOSYS) &&
+      renameat(dirfd, tmp, dirfd, SP_STATE_FILE) == 0)
+    return 0;
+fail:
+  sp_error_sys(err, "write state.json");
+  unlinkat(dirfd, tmp, 0);
+  return -1;
 }
 
 static char *dup_str(yajl_val root, const char *key) {

@@ -2,6 +2,7 @@
  * (src/linux/overlay.c): running a hook (stdin, args, env, status, output,
  * timeout), the runtime.json record, and --overlay / annotations. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "sprout/hooks.h"
 #include "sprout/overlay.h"
+#include "sprout/state.h"
 #include "sprout/userns.h"
 #include "sprout/util.h"
 
@@ -225,6 +227,56 @@ START_TEST(test_host_ids) {
 }
 END_TEST
 
+/* state.json is replaced whole: a reader that opened the old file reads it
+ * complete, the new one is another file, and no side file is left. */
+START_TEST(test_state_save_replace) {
+  char dir[] = "/tmp/sprout-state-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ck_assert_int_ge(dfd, 0);
+  struct sp_state st = {.id = "c1", .pid = 11, .bundle = "/b", .rootfs = "/r",
+                        .created = "", .owner = "root", .cgroup_mode = "v2",
+                        .cgroup_path = ""};
+  struct sp_error err = {0};
+  ck_assert_int_eq(sp_state_save(dfd, &st, &err), 0);
+  int old = openat(dfd, "state.json", O_RDONLY | O_CLOEXEC);
+  ck_assert_int_ge(old, 0);
+  struct stat a, b;
+  ck_assert_int_eq(fstat(old, &a), 0);
+  st.pid = 22;
+  st.created = "2026-12-06T00:00:00.000000000Z";
+  ck_assert_int_eq(sp_state_save(dfd, &st, &err), 0);
+  ck_assert_int_eq(fstatat(dfd, "state.json", &b, 0), 0);
+  ck_assert(a.st_ino != b.st_ino);
+  char buf[4096];
+  ssize_t n = read(old, buf, sizeof buf - 1);
+  ck_assert_int_gt(n, 0);
+  buf[n] = '\0';
+  ck_assert_ptr_nonnull(strstr(buf, "\"pid\":11"));
+  ck_assert_ptr_null(strstr(buf, "\"pid\":22"));
+  close(old);
+  struct sp_state got;
+  ck_assert_int_eq(sp_state_load(dfd, "c1", &got, &err), 0);
+  ck_assert_int_eq(got.pid, 22);
+  ck_assert_str_eq(got.created, "2026-12-06T00:00:00.000000000Z");
+  sp_state_free(&got);
+  /* only state.json in the directory */
+  DIR *d = fdopendir(dup(dfd));
+  ck_assert_ptr_nonnull(d);
+  int files = 0;
+  for (struct dirent *e; (e = readdir(d));)
+    if (e->d_name[0] != '.') {
+      ck_assert_str_eq(e->d_name, "state.json");
+      files++;
+    }
+  closedir(d);
+  ck_assert_int_eq(files, 1);
+  ck_assert_int_eq(unlinkat(dfd, "state.json", 0), 0);
+  close(dfd);
+  ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *hooks_suite(void) {
   Suite *s = suite_create("hooks");
   TCase *tc = tcase_create("hooks");
@@ -235,6 +287,7 @@ static Suite *hooks_suite(void) {
   tcase_add_test(tc, test_hook_big_state_not_read);
   tcase_add_test(tc, test_hook_missing);
   tcase_add_test(tc, test_record_roundtrip);
+  tcase_add_test(tc, test_state_save_replace);
   suite_add_tcase(s, tc);
   TCase *to = tcase_create("overlay");
   tcase_add_test(to, test_overlay_flags);
