@@ -9,6 +9,7 @@ def rec($rs; $c; $t): [$rs[] | select(.case == $c and .tool == $t)] | last;
 def mean($rs; $c; $t): rec($rs; $c; $t).mean;
 def ms: if . == null then "-" elif . >= 1000 then "\(. / 1000 * 100 | round / 100) s"
 	else "\(. * 10 | round / 10) ms" end;
+def signed_ms: if . < 0 then "-" + (-. | ms) else "+" + ms end;
 def x: if . == null then "-" else "\(. * 100 | round / 100)x" end;
 def ratio($a; $b): if $a == null or $b == null or $b == 0 then null else $a / $b end;
 def pad($n): tostring | . + (" " * ([$n - length, 0] | max));
@@ -35,7 +36,7 @@ def host_rows($rs; $par):
 	      met(all_of([le(ratio($s1; mean($rs; "1"; "runc")); 0.25),
 	                  le(ratio($s1; mean($rs; "1"; "floor")); 1.5)]))]),
 	  (timerow($rs; "2"; "run, seccomp + 14 caps"; ["runc", "floor"])
-	   + ["<=0.3x runc, <=+1 ms over 1 (+\(if $s2 and $b2 then ($s2 - $b2) | ms else "-" end))",
+	   + ["<=0.3x runc, <=+1 ms over 1 (\(if $s2 and $b2 then ($s2 - $b2) | signed_ms else "-" end))",
 	      met(all_of([le(ratio($s2; mean($rs; "2"; "runc")); 0.3),
 	                  (if $s2 and $b2 then ($s2 - $b2) <= 1 else null end)]))]),
 	  (timerow($rs; "3"; "create+start+delete (sum)"; ["runc", "floor"])
