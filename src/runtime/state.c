@@ -120,13 +120,12 @@ int sp_state_save(int dirfd, const struct sp_state *st, struct sp_error *err) {
    * the time of 100 containers made by 2 workers (bench case 5).  Files
    * that live milliseconds now never leave the page cache.  The first save
    * (nothing to exchange with) and file systems without RENAME_EXCHANGE
-   * take the plain rename. */
+   * take the plain rename (so does any other failure of the exchange). */
   if (syscall(SYS_renameat2, dirfd, tmp, dirfd, SP_STATE_FILE, RENAME_EXCHANGE) == 0) {
     unlinkat(dirfd, tmp, 0);
     return 0;
   }
-  if ((errno == ENOENT || errno == EINVAL || errno == ENOSYS) &&
-      renameat(dirfd, tmp, dirfd, SP_STATE_FILE) == 0)
+  if (renameat(dirfd, tmp, dirfd, SP_STATE_FILE) == 0)
     return 0;
 fail:
   sp_error_sys(err, "write state.json");
