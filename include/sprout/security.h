@@ -143,6 +143,14 @@ int sp_affinity_apply(const char *cpus, struct sp_error *err);
  * current command from that mount (from a sealed memfd copy without
  * CAP_SYS_ADMIN) and does not return.  Call before any side effect. */
 int sp_selfexe_protect(const struct sp_spec *spec, struct sp_error *err);
+/* After the move, the fd of the detached read-only mount stays open (-1:
+ * none): the last close of that fd dissolves the mount, and the kernel
+ * then waits for an expedited RCU grace period (milliseconds on a busy
+ * 2-CPU VM).  A clone (the init, an exec'd process) closes its copy at
+ * once; the parent calls sp_selfexe_release where it would wait anyway
+ * (while the child sets up), so the wait is off the critical path. */
+int sp_selfexe_view_fd(void);
+void sp_selfexe_release(void);
 /* Why protection is or is not needed, for logs and tests. */
 const char *sp_selfexe_status(const struct sp_spec *spec);
 bool sp_selfexe_sealed(void);

@@ -403,6 +403,18 @@ out:
   return r;
 }
 
+/* The detached read-only mount the image was moved onto, kept open: see
+ * sp_selfexe_release. */
+static int view_kept = -1;
+
+int sp_selfexe_view_fd(void) { return view_kept; }
+
+void sp_selfexe_release(void) {
+  if (view_kept >= 0)
+    close(view_kept);
+  view_kept = -1;
+}
+
 int sp_selfexe_protect(const struct sp_spec *spec, struct sp_error *err) {
   int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (exe < 0)
@@ -426,7 +438,7 @@ int sp_selfexe_protect(const struct sp_spec *spec, struct sp_error *err) {
     return -1;
   if (view_is_mount) {
     if (move_onto(view) == 0) {
-      close(view);
+      view_kept = view; /* its last close waits for an RCU grace period */
       sp_log(SP_LOG_DEBUG, "runtime binary: the binary is writable from the container: "
                            "now running from a detached read-only mount");
       return 0;

@@ -412,7 +412,7 @@ static int do_create(struct ctx *c, struct sp_error *err) {
   struct sp_init_args a = {
       .spec = &c->spec, .rootfs = c->rootfs, .bundle = c->bundle,
       .sync_fd = c->sock[1], .fifo_fd = c->fifo_fd,
-      .close_fds = {c->statefd, c->sock[0], -1, -1},
+      .close_fds = {c->statefd, c->sock[0], sp_selfexe_view_fd(), -1},
       .new_ns = all, .new_cgroupns = all & CLONE_NEWCGROUP,
       .no_pivot = c->o->no_pivot, .no_new_keyring = c->o->no_new_keyring,
       .preserve_fds = c->o->preserve_fds, .listen_fds = sp_listen_fds()};
@@ -484,6 +484,9 @@ static int do_create(struct ctx *c, struct sp_error *err) {
    * socket before it has set that), and `delete --force` removes the rest */
   if (save_state(c, err) < 0)
     return -1;
+  /* the init closed its copy first thing: this last close (a grace period)
+   * overlaps its setup */
+  sp_selfexe_release();
   if (sp_hooks_init_needs_state(&c->spec) && send_hooks_state(c, err) < 0)
     return -1;
   enum sp_sync_type t;

@@ -148,6 +148,8 @@ __attribute__((noreturn)) static void child_main(struct xctx *x) {
   int sync = x->sock[1];
   close(x->sock[0]);
   close(x->statefd);
+  if (sp_selfexe_view_fd() >= 0) /* the parent's is the last close */
+    close(sp_selfexe_view_fd());
   if (x->console_fd >= 0)
     close(x->console_fd);
   sp_log_close();
@@ -485,6 +487,7 @@ static int start_child(struct xctx *x, struct sp_error *err) {
     return -1;
   if (sp_sync_send(x->sock[0], SP_SYNC_GO, NULL) < 0)
     return sp_error_sys(err, "start the process");
+  sp_selfexe_release(); /* while the child sets up (see security.h) */
   /* in the cgroup now (a delete kills it there): let resume/delete go on,
    * a process exec'd into a paused container waits for the resume */
   flock(x->statefd, LOCK_UN);
