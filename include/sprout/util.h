@@ -99,7 +99,8 @@ void sp_json_map_open(sp_json g);
 void sp_json_map_close(sp_json g);
 void sp_json_array_open(sp_json g);
 void sp_json_array_close(sp_json g);
-/* Finish: returns a malloc'd NUL-terminated copy and frees the generator. */
+/* Finish: returns a malloc'd NUL-terminated copy (no trailing newline, pretty
+ * or not) and frees the generator. */
 char *sp_json_finish(sp_json g, size_t *len);
 
 #endif

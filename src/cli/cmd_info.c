@@ -20,9 +20,7 @@ int cmd_state(const struct sp_global *g, int argc, char **argv, const char **id,
   char *json = NULL;
   if (sp_container_state(g, *id, &json, err) < 0)
     return -1;
-  /* the pretty printer ends the document with its own newline */
-  size_t n = strlen(json);
-  printf("%s%s", json, n && json[n - 1] == '\n' ? "" : "\n");
+  printf("%s\n", json);
   free(json);
   return 0;
 }

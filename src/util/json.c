@@ -46,6 +46,10 @@ char *sp_json_finish(sp_json g, size_t *len) {
   size_t n;
   char *out = NULL;
   if (yajl_gen_get_buf(g, &buf, &n) == yajl_gen_status_ok) {
+    /* yajl's beautifier ends a document with a newline: every document
+     * ends without one, the printer adds its own */
+    if (n > 0 && buf[n - 1] == '\n')
+      n--;
     out = malloc(n + 1);
     if (out) {
       memcpy(out, buf, n);

@@ -764,6 +764,7 @@ t_features() {
 	expect_eq "$(jq -r '.linux.capabilities | index("CAP_SYS_ADMIN") != null and index("CAP_CHECKPOINT_RESTORE") != null' <<<"$f")" true capabilities
 	expect_eq "$(jq -r '.linux.apparmor.enabled, .linux.selinux.enabled' <<<"$f" | paste -sd,)" true,true "apparmor, selinux supported"
 	expect_eq "$(jq -r '.mountOptions | index("rro") != null and index("nosymfollow") != null' <<<"$f")" true "mount options"
+	expect_eq "$("$SPROUT" features | tail -c 2 | od -An -tx1 | tr -d ' ')" 7d0a "the output ends with one newline"
 	if [ -x /usr/sbin/runc ]; then
 		local r
 		r=$(/usr/sbin/runc features 2>/dev/null)
