@@ -82,19 +82,26 @@ floor_cmd() {
 	echo "unshare --mount --pid --net --ipc --uts --cgroup --fork chroot $BENCH_FIXTURE /bin/true"
 }
 
+# hf_run CASE TOOL OUT WARMUP RUNS COMMAND [HYPERFINE OPTIONS...]: one
+# hyperfine run exported to OUT; says why when it failed (non-zero).
+hf_run() {
+	local case=$1 tool=$2 out=$3 warm=$4 runs=$5 cmd=$6 log=$WORK/hf-$1-$2.log
+	shift 6
+	hyperfine -N --style none --warmup "$warm" --runs "$runs" \
+		--export-json "$out" "$@" -- "$cmd" >"$log" 2>&1 && return 0
+	say "case $case, $tool: failed: $(grep -v '^ *$' "$log" | tail -n 3 | tr '\n' ' ')"
+	return 1
+}
+
 # measure CASE TOOL COMMAND [HYPERFINE OPTIONS...]: time COMMAND (words,
 # no shell) and record the summary.  Returns non-zero when the command
 # failed (nothing is recorded then).
 measure() {
 	local case=$1 tool=$2 cmd=$3
 	shift 3
-	local out=$WORK/hf-$case-$tool.json log=$WORK/hf-$case-$tool.log
+	local out=$WORK/hf-$case-$tool.json
 	say "case $case, $tool: $cmd"
-	if ! hyperfine -N --style none --warmup "$BENCH_WARMUP" --runs "$BENCH_RUNS" \
-		--export-json "$out" "$@" -- "$cmd" >"$log" 2>&1; then
-		say "case $case, $tool: failed: $(grep -v '^ *$' "$log" | tail -n 3 | tr '\n' ' ')"
-		return 1
-	fi
+	hf_run "$case" "$tool" "$out" "$BENCH_WARMUP" "$BENCH_RUNS" "$cmd" "$@" || return 1
 	jq -c --arg c "$case" --arg t "$tool" '.results[0] | {case: $c, tool: $t,
 		mean: (.mean * 1000), stddev: ((.stddev // 0) * 1000), median: (.median * 1000),
 		min: (.min * 1000), max: (.max * 1000), runs: (.times | length)}' "$out" >>"$RESULTS"
@@ -121,12 +128,8 @@ measure_rounds() {
 		[ "$r" -gt 0 ] && warm=1
 		for i in "${!tools[@]}"; do
 			say "case $case, ${tools[$i]}, round $((r + 1))/$rounds: ${cmds[$i]}"
-			hyperfine -N --style none --warmup "$warm" --runs "$n" \
-				--export-json "$WORK/hf-$case-${tools[$i]}-$r.json" -- "${cmds[$i]}" \
-				>"$WORK/hf-$case-${tools[$i]}.log" 2>&1 || {
-				say "case $case, ${tools[$i]}: failed: $(grep -v '^ *$' "$WORK/hf-$case-${tools[$i]}.log" | tail -n 3 | tr '\n' ' ')"
-				tools[i]=-
-			}
+			hf_run "$case" "${tools[$i]}" "$WORK/hf-$case-${tools[$i]}-$r.json" "$warm" "$n" \
+				"${cmds[$i]}" || tools[i]=-
 		done
 	done
 	for i in "${!tools[@]}"; do
