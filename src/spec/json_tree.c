@@ -51,8 +51,11 @@ static struct jblock *block_new(size_t cap) {
   return b;
 }
 
+/* Every allocation, the root's slot among them, keeps 8-byte alignment. */
+static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
+
 static void *arena(struct jbuild *jb, size_t n) {
-  n = (n + 7) & ~(size_t)7;
+  n = round8(n);
   struct jblock *b = jb->cur;
   if (b->cap - b->used < n) {
     size_t cap = n > jb->block_size ? n : jb->block_size;
@@ -234,7 +237,7 @@ yajl_val sp_json_tree(const char *buf, size_t len, enum sp_json_fail *why) {
   jb.block_size = len * 3 + 1024;
   if ((jb.first = block_new(jb.block_size)) == NULL)
     return NULL;
-  jb.first->used = (sizeof(struct yajl_val_s) + 7) & ~(size_t)7; /* the root */
+  jb.first->used = round8(sizeof(struct yajl_val_s)); /* the root */
   jb.cur = jb.first;
   yajl_val root = (yajl_val)(void *)jb.first->data;
 
