@@ -40,8 +40,18 @@ int sp_cgroup_resolve(enum sp_cgroup_mode mode, const char *cgroups_path,
                       const char *id, struct sp_cgroup *cg,
                       struct sp_error *err);
 
+/* Which hierarchies a call covers: the cgroup2 directory (on hybrid hosts
+ * the unified one, without controllers), the v1 hierarchies, or both. */
+enum { SP_CG_UNIFIED = 1, SP_CG_LEGACY = 2, SP_CG_ALL = 3 };
+/* true when CG has a v1 hierarchy (v1 and hybrid hosts). */
+bool sp_cgroup_has_legacy(const struct sp_cgroup *cg);
 /* mkdir in every hierarchy (cpuset inherits cpus/mems).  Undone on error. */
 int sp_cgroup_create(struct sp_cgroup *cg, struct sp_error *err);
+/* The same for the hierarchies WHICH names (SP_CG_*): a create can make the
+ * cgroup2 directory before the clone and the v1 ones while the init sets
+ * up (see src/runtime/container.c). */
+int sp_cgroup_create_in(struct sp_cgroup *cg, unsigned which,
+                        struct sp_error *err);
 /* Move PID into the container's cgroup in every hierarchy. */
 int sp_cgroup_enter(const struct sp_cgroup *cg, pid_t pid, struct sp_error *err);
 
@@ -59,8 +69,11 @@ struct sp_cgroup_join {
   bool complete;
 };
 void sp_cgroup_join_init(struct sp_cgroup_join *j);
-/* -1 (nothing prepared, J is empty) when CG has no directories. */
-int sp_cgroup_join_prepare(const struct sp_cgroup *cg, struct sp_cgroup_join *j);
+/* -1 (nothing prepared, J is empty) when CG has no directories.  WHICH
+ * (SP_CG_*) limits it to the cgroup2 directory or the v1 tasks files;
+ * COMPLETE then speaks of those only. */
+int sp_cgroup_join_prepare(const struct sp_cgroup *cg, unsigned which,
+                           struct sp_cgroup_join *j);
 /* In the child: move the calling thread, close the tasks files. */
 int sp_cgroup_join_self(struct sp_cgroup_join *j, struct sp_error *err);
 void sp_cgroup_join_close(struct sp_cgroup_join *j);

@@ -28,6 +28,10 @@ struct sp_init_args {
   const int *mount_fds;   /* per mounts[i]: a detached (idmapped) mount, or -1 */
   bool new_timens;        /* create the time namespace here (new user namespace) */
   struct sp_cgroup_join *cgroup_join; /* v1 tasks files to join, NULL: none */
+  /* the v1 hierarchies the parent makes after the clone, NULL: none; the
+   * init waits for a second GO and joins them before its first cgroup
+   * mount and its device nodes, then makes its cgroup namespace */
+  const struct sp_cgroup *cgroup_later;
 };
 
 /* Never returns: execs the workload or _exit(1) after telling the parent. */

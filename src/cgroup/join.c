@@ -10,7 +10,9 @@
  *     writing "0" to each hierarchy's "tasks" file.  The files are opened
  *     here, by the runtime, before clone3: the kernel checks a migration
  *     against the credentials of the file's opener, so the init's own
- *     (possibly unmapped) user namespace does not matter.
+ *     (possibly unmapped) user namespace does not matter.  Where the v1
+ *     directories are made after clone3 (no user namespace: see
+ *     cgroups_later in src/runtime/container.c) the init opens them.
  * Anything that cannot be prepared this way is left to sp_cgroup_enter. */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +30,8 @@ void sp_cgroup_join_init(struct sp_cgroup_join *j) {
   j->complete = false;
 }
 
-int sp_cgroup_join_prepare(const struct sp_cgroup *cg, struct sp_cgroup_join *j) {
+int sp_cgroup_join_prepare(const struct sp_cgroup *cg, unsigned which,
+                           struct sp_cgroup_join *j) {
   sp_cgroup_join_init(j);
   if (cg->dirs_len == 0 || !cg->controllers)
     return -1;
@@ -38,6 +41,8 @@ int sp_cgroup_join_prepare(const struct sp_cgroup *cg, struct sp_cgroup_join *j)
   bool all = true;
   for (size_t i = 0; i < cg->dirs_len; i++) {
     if (!*cg->controllers[i]) { /* cgroup2: only one can be the clone's */
+      if (!(which & SP_CG_UNIFIED))
+        continue;
       if (j->v2_fd >= 0)
         all = false;
       else
@@ -46,6 +51,8 @@ int sp_cgroup_join_prepare(const struct sp_cgroup *cg, struct sp_cgroup_join *j)
         all = false;
       continue;
     }
+    if (!(which & SP_CG_LEGACY))
+      continue;
     char path[4096];
     snprintf(path, sizeof path, "%s/tasks", cg->dirs[i]);
     int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);

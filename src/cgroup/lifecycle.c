@@ -173,13 +173,33 @@ static int create_one(const char *dir, bool cpuset, size_t *from,
   return 0;
 }
 
+bool sp_cgroup_has_legacy(const struct sp_cgroup *cg) {
+  for (size_t i = 0; i < cg->dirs_len; i++)
+    if (*ctl_of(cg, i))
+      return true;
+  return false;
+}
+
+/* Hierarchy I is one of WHICH (SP_CG_*). */
+static bool covers(const struct sp_cgroup *cg, size_t i, unsigned which) {
+  return (which & (*ctl_of(cg, i) ? SP_CG_LEGACY : SP_CG_UNIFIED)) != 0;
+}
+
 int sp_cgroup_create(struct sp_cgroup *cg, struct sp_error *err) {
+  return sp_cgroup_create_in(cg, SP_CG_ALL, err);
+}
+
+int sp_cgroup_create_in(struct sp_cgroup *cg, unsigned which,
+                        struct sp_error *err) {
   if (cg->dirs_len == 0)
     return 0;
   size_t *from = calloc(cg->dirs_len, sizeof *from);
   if (!from)
     return sp_error_sys(err, "cgroup: create");
   for (size_t i = 0; i < cg->dirs_len; i++) {
+    from[i] = SIZE_MAX;
+    if (!covers(cg, i, which))
+      continue;
     if (create_one(cg->dirs[i], sp_cg_list_has(ctl_of(cg, i), "cpuset"),
                    &from[i], err) < 0) {
       while (i-- > 0)

@@ -553,13 +553,19 @@ int sp_rootfs_setup(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
   if (rootfd < 0)
     return sp_error_sys(err, "open rootfs %s", o->rootfs);
   for (size_t i = 0; i < spec->mounts_len; i++) {
-    if (mount_one(rootfd, &spec->mounts[i], o->mount_fds ? o->mount_fds[i] : -1, o,
-                  err) < 0) {
+    const struct sp_mount *m = &spec->mounts[i];
+    if (!m->bind && m->type && !strncmp(m->type, "cgroup", 6) && o->before_cgroups &&
+        o->before_cgroups(o->before_cgroups_arg, err) < 0) {
       close(rootfd);
-      return sp_error_prefix(err, "mounts[%zu] %s", i, spec->mounts[i].destination);
+      return -1;
+    }
+    if (mount_one(rootfd, m, o->mount_fds ? o->mount_fds[i] : -1, o, err) < 0) {
+      close(rootfd);
+      return sp_error_prefix(err, "mounts[%zu] %s", i, m->destination);
     }
   }
-  if (sp_devices_setup(rootfd, spec, o->in_userns, err) < 0) {
+  if ((o->before_cgroups && o->before_cgroups(o->before_cgroups_arg, err) < 0) ||
+      sp_devices_setup(rootfd, spec, o->in_userns, err) < 0) {
     close(rootfd);
     return -1;
   }

@@ -459,7 +459,7 @@ static int start_child(struct xctx *x, struct sp_error *err) {
   struct sp_cgroup_join cj;
   sp_cgroup_join_init(&cj);
   if (x->cg.mode != SP_CGROUP_DISABLED)
-    sp_cgroup_join_prepare(&x->cg, &cj);
+    sp_cgroup_join_prepare(&x->cg, SP_CG_ALL, &cj);
   x->cgroup_join = &cj;
   if (cj.v2_fd >= 0) {
     ca.flags |= CLONE_INTO_CGROUP;

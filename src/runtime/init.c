@@ -125,6 +125,38 @@ static char *read_self_cgroup(void) {
   return text;
 }
 
+/* The v1 cgroups made by the parent while this process mounts (see
+ * cgroup_later): its GO says they are there; move in by "0" to their tasks
+ * files, then the cgroup namespace.  Once, on the first call. */
+struct later_cgroups {
+  struct sp_init_args *a;
+  bool done;
+};
+
+static int join_later_cgroups(void *arg, struct sp_error *err) {
+  struct later_cgroups *l = arg;
+  if (l->done)
+    return 0;
+  l->done = true;
+  enum sp_sync_type t;
+  /* anything but GO: the parent failed and reports it */
+  if (sp_sync_recv(l->a->sync_fd, &t, NULL, err) < 0 || t != SP_SYNC_GO)
+    _exit(1);
+  struct sp_cgroup_join j;
+  int r = sp_cgroup_join_prepare(l->a->cgroup_later, SP_CG_LEGACY, &j);
+  if (r == 0 && !j.complete)
+    r = sp_error_set(err, EIO, "cgroup: cannot open the tasks files of %s",
+                     l->a->cgroup_later->path);
+  if (r == 0)
+    r = sp_cgroup_join_self(&j, err);
+  sp_cgroup_join_close(&j);
+  if (r < 0)
+    return -1;
+  if (l->a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+    return sp_error_sys(err, "create cgroup namespace");
+  return 0;
+}
+
 void sp_init_main(struct sp_init_args *a) {
   struct sp_error err = {0};
   char *state_creating = NULL, *state_created = NULL;
@@ -168,7 +200,8 @@ void sp_init_main(struct sp_init_args *a) {
    * writes the id maps of the init's /proc files.) */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   char *self_cgroup = in_userns ? read_self_cgroup() : NULL;
-  if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+  struct later_cgroups later = {.a = a, .done = a->cgroup_later == NULL};
+  if (!a->cgroup_later && a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
     sp_error_sys(&err, "create cgroup namespace");
     fail(a, &err);
   }
@@ -185,7 +218,9 @@ void sp_init_main(struct sp_init_args *a) {
   ro.self_cgroup = self_cgroup;
   ro.before_pivot = hooks_before_pivot;
   ro.before_pivot_arg = &ph;
-  if (sp_rootfs_setup(spec, &ro, &err) < 0)
+  ro.before_cgroups = join_later_cgroups;
+  ro.before_cgroups_arg = &later;
+  if (sp_rootfs_setup(spec, &ro, &err) < 0 || join_later_cgroups(&later, &err) < 0)
     fail(a, &err);
   if (proc->terminal && setup_terminal(a, proc, &err) < 0)
     fail(a, &err);

@@ -582,6 +582,38 @@ START_TEST(test_cycle) {
 }
 END_TEST
 
+/* a create on a v1 or hybrid host makes the cgroup2 directory before the
+ * clone and the v1 ones after it: each call makes its own hierarchies
+ * only, and both record the parents they made for destroy */
+START_TEST(test_create_in_halves) {
+  if (!can_write_cgroups())
+    return;
+  enum sp_cgroup_mode mode = host_mode();
+  struct sp_cgroup cg;
+  struct sp_error err = {0};
+  char rel[64];
+  snprintf(rel, sizeof rel, "sprout-unit-half-%d/ctr", (int)getpid());
+  resolve_ok(mode, rel, "c1", &cg);
+  bool legacy = sp_cgroup_has_legacy(&cg);
+  ck_assert(legacy == (mode == SP_CGROUP_HYBRID || mode == SP_CGROUP_V1));
+  ck_assert_msg(sp_cgroup_create_in(&cg, SP_CG_UNIFIED, &err) == 0, "%s", err.msg);
+  for (size_t i = 0; i < cg.dirs_len; i++)
+    ck_assert_msg(exists(cg.dirs[i]) == !*cg.controllers[i], "%s after the cgroup2 half",
+                  cg.dirs[i]);
+  ck_assert_msg(sp_cgroup_create_in(&cg, SP_CG_LEGACY, &err) == 0, "%s", err.msg);
+  for (size_t i = 0; i < cg.dirs_len; i++) {
+    ck_assert_msg(exists(cg.dirs[i]), "%s missing", cg.dirs[i]);
+    ck_assert_int_eq(strlen(cg.dirs[i] + cg.keep[i]), strlen(rel) + 1);
+  }
+  ck_assert_msg(sp_cgroup_destroy(&cg, &err) == 0, "%s", err.msg);
+  for (size_t i = 0; i < cg.dirs_len; i++) {
+    *strrchr(cg.dirs[i], '/') = '\0';
+    ck_assert_msg(!exists(cg.dirs[i]), "parent %s left", cg.dirs[i]);
+  }
+  sp_cgroup_free(&cg);
+}
+END_TEST
+
 START_TEST(test_cycle_keeps_foreign_parents) {
   if (!can_write_cgroups())
     return;
@@ -715,6 +747,7 @@ static Suite *cgroup_suite(void) {
   tc = tcase_create("host");
   tcase_add_test(tc, test_cycle);
   tcase_add_test(tc, test_cycle_keeps_foreign_parents);
+  tcase_add_test(tc, test_create_in_halves);
   tcase_add_test(tc, test_create_undone);
   tcase_add_test(tc, test_disabled_noop);
   tcase_add_test(tc, test_destroy_refuses_non_cgroup);

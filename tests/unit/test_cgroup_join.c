@@ -62,7 +62,7 @@ START_TEST(test_hybrid_complete) {
   const char *ctls[] = {"pids", "memory", ""};
   struct sp_cgroup cg = cg_of(dirs, ctls, 3);
   struct sp_cgroup_join j;
-  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, &j), 0);
+  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, SP_CG_ALL, &j), 0);
   ck_assert(j.complete);
   ck_assert_int_ge(j.v2_fd, 0);
   ck_assert_uint_eq(j.tasks_len, 2);
@@ -88,12 +88,42 @@ START_TEST(test_hybrid_complete) {
 }
 END_TEST
 
+/* a create that makes the v1 directories after the clone: the parent
+ * prepares the cgroup2 directory only, the init the tasks files only; each
+ * half is complete on its own, and a v1 hierarchy without its directory
+ * yet does not stop the first */
+START_TEST(test_split_by_hierarchy) {
+  char *dirs[] = {hier("pids", true), hier("unified", false), sp_path_join(tmp, "memory")};
+  const char *ctls[] = {"pids", "", "memory"};
+  struct sp_cgroup cg = cg_of(dirs, ctls, 3);
+  struct sp_cgroup_join j;
+  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, SP_CG_UNIFIED, &j), 0);
+  ck_assert(j.complete);
+  ck_assert_int_ge(j.v2_fd, 0);
+  ck_assert_uint_eq(j.tasks_len, 0);
+  sp_cgroup_join_close(&j);
+  /* the v1 half, before and after its last directory exists */
+  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, SP_CG_LEGACY, &j), 0);
+  ck_assert(!j.complete);
+  ck_assert_uint_eq(j.tasks_len, 1);
+  sp_cgroup_join_close(&j);
+  free(hier("memory", true));
+  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, SP_CG_LEGACY, &j), 0);
+  ck_assert(j.complete);
+  ck_assert_int_eq(j.v2_fd, -1);
+  ck_assert_uint_eq(j.tasks_len, 2);
+  sp_cgroup_join_close(&j);
+  ck_assert(sp_cgroup_has_legacy(&cg));
+  sp_cgroup_free(&cg);
+}
+END_TEST
+
 START_TEST(test_missing_tasks_incomplete) {
   char *dirs[] = {hier("pids", true), hier("cpu", false)};
   const char *ctls[] = {"pids", "cpu"};
   struct sp_cgroup cg = cg_of(dirs, ctls, 2);
   struct sp_cgroup_join j;
-  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, &j), 0);
+  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, SP_CG_ALL, &j), 0);
   /* sp_cgroup_enter has to do the rest */
   ck_assert(!j.complete);
   ck_assert_uint_eq(j.tasks_len, 1);
@@ -109,13 +139,14 @@ START_TEST(test_v2_only) {
   struct sp_cgroup cg = cg_of(dirs, ctls, 1);
   cg.mode = SP_CGROUP_V2;
   struct sp_cgroup_join j;
-  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, &j), 0);
+  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, SP_CG_ALL, &j), 0);
   ck_assert(j.complete);
   ck_assert_int_ge(j.v2_fd, 0);
   ck_assert_uint_eq(j.tasks_len, 0);
   struct stat st;
   ck_assert_int_eq(fstat(j.v2_fd, &st), 0);
   ck_assert(S_ISDIR(st.st_mode));
+  ck_assert(!sp_cgroup_has_legacy(&cg));
   ck_assert_int_ne(fcntl(j.v2_fd, F_GETFD) & FD_CLOEXEC, 0);
   sp_cgroup_join_close(&j);
   sp_cgroup_free(&cg);
@@ -125,7 +156,7 @@ END_TEST
 START_TEST(test_nothing_to_join) {
   struct sp_cgroup cg = {.mode = SP_CGROUP_DISABLED};
   struct sp_cgroup_join j;
-  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, &j), -1);
+  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, SP_CG_ALL, &j), -1);
   ck_assert(!j.complete);
   ck_assert_int_eq(j.v2_fd, -1);
   ck_assert_uint_eq(j.tasks_len, 0);
@@ -141,7 +172,7 @@ START_TEST(test_write_error_reported) {
   const char *ctls[] = {"pids"};
   struct sp_cgroup cg = cg_of(dirs, ctls, 1);
   struct sp_cgroup_join j;
-  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, &j), 0);
+  ck_assert_int_eq(sp_cgroup_join_prepare(&cg, SP_CG_ALL, &j), 0);
   ck_assert_uint_eq(j.tasks_len, 1);
   close(j.tasks_fds[0]);
   j.tasks_fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -158,6 +189,7 @@ int main(void) {
   TCase *tc = tcase_create("join");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_hybrid_complete);
+  tcase_add_test(tc, test_split_by_hierarchy);
   tcase_add_test(tc, test_missing_tasks_incomplete);
   tcase_add_test(tc, test_v2_only);
   tcase_add_test(tc, test_nothing_to_join);
