@@ -115,11 +115,20 @@ static int hooks_before_pivot(void *arg, struct sp_error *err) {
 }
 
 /* /proc/self/cgroup (before a cgroup namespace hides the paths), for the
- * cgroup v1 bind mounts of a user namespace; NULL when unreadable. */
-static char *read_self_cgroup(void) {
+ * cgroup v1 bind mounts (src/linux/rootfs.c); NULL when unreadable or not
+ * needed: no cgroup mount, or a cgroup2 host. */
+static char *read_self_cgroup(const struct sp_spec *spec) {
+  bool mounts = false;
+  for (size_t i = 0; i < spec->mounts_len && !mounts; i++)
+    mounts = !spec->mounts[i].bind && spec->mounts[i].type &&
+             !strcmp(spec->mounts[i].type, "cgroup");
+  enum sp_cgroup_mode mode;
+  struct sp_error ignored;
+  if (!mounts || sp_cgroup_detect(NULL, &mode, &ignored) < 0 ||
+      (mode != SP_CGROUP_V1 && mode != SP_CGROUP_HYBRID))
+    return NULL;
   char *text = NULL;
   size_t len;
-  struct sp_error ignored;
   if (sp_read_file("/proc/self/cgroup", 1 << 16, &text, &len, &ignored) < 0)
     return NULL;
   return text;
@@ -130,6 +139,7 @@ static char *read_self_cgroup(void) {
  * files, then the cgroup namespace.  Once, on the first call. */
 struct later_cgroups {
   struct sp_init_args *a;
+  struct sp_rootfs_opts *ro; /* gets self_cgroup, read once joined */
   bool done;
 };
 
@@ -152,6 +162,7 @@ static int join_later_cgroups(void *arg, struct sp_error *err) {
   sp_cgroup_join_close(&j);
   if (r < 0)
     return -1;
+  l->ro->self_cgroup = read_self_cgroup(l->a->spec);
   if (l->a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
     return sp_error_sys(err, "create cgroup namespace");
   return 0;
@@ -199,8 +210,7 @@ void sp_init_main(struct sp_init_args *a) {
    * makes it dumpable again.  (Not earlier: a rootless parent still
    * writes the id maps of the init's /proc files.) */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  char *self_cgroup = in_userns ? read_self_cgroup() : NULL;
-  struct later_cgroups later = {.a = a, .done = a->cgroup_later == NULL};
+  char *self_cgroup = a->cgroup_later ? NULL : read_self_cgroup(spec);
   if (!a->cgroup_later && a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
     sp_error_sys(&err, "create cgroup namespace");
     fail(a, &err);
@@ -212,6 +222,7 @@ void sp_init_main(struct sp_init_args *a) {
       .new_mntns = a->new_ns & CLONE_NEWNS, .in_userns = in_userns,
       .new_netns = a->new_ns & CLONE_NEWNET};
   struct pivot_hooks ph = {.a = a, .state = state_creating};
+  struct later_cgroups later = {.a = a, .ro = &ro, .done = a->cgroup_later == NULL};
   ro.overlay = a->overlay;
   ro.mount_label = spec->linux_.mount_label;
   ro.mount_fds = a->mount_fds;

@@ -399,6 +399,29 @@ t_cgroup_mount() {
 }
 t "a cgroup mount inside shows the container's own subtree, read-only unless rw" t_cgroup_mount
 
+# The v1 hierarchies are binds of the container's own cgroup (a new mount
+# of a v1 hierarchy walks every cgroup of the host): with the config's
+# flags, and, without a cgroup namespace too, the container's subtree only,
+# never the host's hierarchy.
+t_cgroup_mount_bind() {
+	local ns
+	for ns in with without; do
+		new_container
+		[ $ns = without ] && del_ns cgroup
+		set_args sh -c 'echo "procs=$(cat /sys/fs/cgroup/pids/cgroup.procs | tr "\n" " ")"
+			echo "dirs=$(ls /sys/fs/cgroup/pids | grep -c -v "^cgroup\.\|^pids\.\|^tasks$\|^notify_on_release$")"
+			echo "opts=$(awk "\$5 == \"/sys/fs/cgroup/pids\" { print \$6 }" /proc/self/mountinfo)"' "$CID"
+		rt run -b "$BUNDLE" "$CID"
+		expect_ok "run with a cgroup mount, $ns a cgroup namespace" || return
+		expect_match "$(pv procs)" "^1( [0-9]+)* $" "only the container's processes in the mount ($ns cgroupns)"
+		expect_eq "$(pv dirs)" 0 "no other cgroup below the mount's root ($ns cgroupns)"
+		expect_match ",$(pv opts)," ",ro,.*nosuid,nodev,noexec," "mount flags of the bind ($ns cgroupns)"
+		forget "$CID"
+		leftovers_after "$CID"
+	done
+}
+[ "$MODE" = v2 ] || t "v1 cgroup mounts show the container's subtree, with or without a cgroup namespace" t_cgroup_mount_bind
+
 # ------------------------------------------------------------ disabled ---
 
 t_disabled() {
