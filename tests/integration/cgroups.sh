@@ -80,6 +80,11 @@ t_placement() {
 	fi
 	d=$(dir_of "$PID" cpuset)
 	expect_ne "$(cat "$d/cpuset.cpus")" "" "cpuset.cpus inherited (a task could join)"
+	# below a balancing root the flag changes nothing: off, so that the
+	# cpus write and the removal do not rebuild the scheduler domains
+	if [ "$(cat "$(hier cpuset)/cpuset.sched_load_balance")" = 1 ]; then
+		expect_eq "$(cat "$d/cpuset.sched_load_balance")" 0 "cpuset.sched_load_balance off below a balancing root"
+	fi
 	rt delete "$CID"
 	expect_failure "delete of a running container"
 	rt delete --force "$CID"
