@@ -1,6 +1,7 @@
 /* The container's root: propagation, the config's mounts (every target
  * resolved inside the root and mounted through an fd), devices, pivot_root,
  * read-only root, masked and read-only paths. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -242,22 +243,21 @@ static bool same_set(const char *a, const char *b) {
 
 /* A v1 hierarchy as the container sees it: a bind of the host's (MP, e.g.
  * /sys/fs/cgroup/memory) subtree of the init's cgroup, which SELF_CGROUP
- * (/proc/self/cgroup from before the cgroupns) names.  Inside a cgroup
- * namespace that is what a new mount of the hierarchy shows, without its
- * cost: every v1 cgroup mount walks all the cgroups of the host (the ten
- * hierarchies took 4.0 ms instead of 1.3 ms here with 1000 containers
- * alive), a bind does not.  Without a cgroup namespace it shows the container's subtree
- * only, not the host's.  A user namespace cannot mount a v1 hierarchy at
- * all: there the whole hierarchy is bound when the subtree is not found.
+ * (/proc/self/cgroup from before the cgroupns) names, on TARGET.  Inside a
+ * cgroup namespace that is what a new mount of the hierarchy shows, without
+ * its cost: every v1 cgroup mount walks all the cgroups of the host (the
+ * ten hierarchies took 4.0 ms instead of 1.3 ms here with 1000 containers
+ * alive), a bind does not.  Without a cgroup namespace it shows the
+ * container's subtree only, not the host's.  A user namespace cannot mount
+ * a v1 hierarchy at all: there the whole hierarchy is bound when the
+ * subtree is not found.  The mount's flags come later, for all at once.
  * Returns 1 (nothing done) when the subtree is not found outside one. */
-static int bind_cgroup_v1(int rootfd, const char *mp, const char *controllers,
+static int bind_cgroup_v1(const char *mp, const char *controllers,
                           const char *self_cgroup, const char *target,
-                          unsigned long flags, const char *shown, bool in_userns,
-                          struct sp_error *err) {
+                          const char *shown, bool in_userns, struct sp_error *err) {
   char src[PATH_MAX];
-  bool found = false;
-  snprintf(src, sizeof src, "%s", mp);
-  for (const char *l = self_cgroup; l && *l; ) {
+  bool listed = false;
+  for (const char *l = self_cgroup; l && *l && !listed; ) {
     const char *nl = strchr(l, '\n');
     size_t len = nl ? (size_t)(nl - l) : strlen(l);
     char line[PATH_MAX];
@@ -265,36 +265,67 @@ static int bind_cgroup_v1(int rootfd, const char *mp, const char *controllers,
     char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (c2) {
       *c2 = '\0';
-      if (c1[1] && same_set(c1 + 1, controllers)) {
-        struct stat st;
+      listed = c1[1] && same_set(c1 + 1, controllers);
+      if (listed)
         snprintf(src, sizeof src, "%s%s", mp, c2 + 1);
-        found = stat(src, &st) == 0 && S_ISDIR(st.st_mode);
-        if (!found)
-          snprintf(src, sizeof src, "%s", mp);
-        break;
-      }
     }
     l = nl ? nl + 1 : l + len;
   }
-  if (!found && !in_userns)
-    return 1;
-  if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+  /* the subtree, unless it is not there (ENOENT; not a directory: ENOTDIR) */
+  if (listed && mount(src, target, NULL, MS_BIND | MS_REC, NULL) == 0)
+    return 0;
+  if (listed && errno != ENOENT && errno != ENOTDIR)
     return sp_error_sys(err, "bind cgroup %s on %s", src, shown);
-  /* the config's flags on the new mount (reopened: TARGET is underneath),
-   * unless it has them already (the host's are nosuid,nodev,noexec) */
-  unsigned long want = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-  int fd = sp_open_in_root(rootfd, shown, O_PATH, err);
-  if (fd < 0)
-    return -1;
-  char p[FD_PATH_MAX];
-  fd_path(p, fd);
-  unsigned long have = locked_flags(p);
+  if (!in_userns)
+    return 1;
+  if (mount(mp, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return sp_error_sys(err, "bind cgroup %s on %s", mp, shown);
+  return 0;
+}
+
+/* The config's flags on the tmpfs at DEST and every hierarchy under it (the
+ * tmpfs has them but ro; the binds have the host's, nosuid,nodev,noexec):
+ * one recursive mount_setattr on TFD (the tmpfs), instead of a remount per
+ * mount; a remount of each where the kernel has no mount_setattr. */
+static int cgroup_mount_flags(int rootfd, int tfd, const struct sp_mount *m,
+                              bool in_userns, struct sp_error *err) {
+  struct mount_attr a = {0};
+  if (m->flags & MS_RDONLY)
+    a.attr_set |= MOUNT_ATTR_RDONLY;
+  if (m->flags & MS_NOSUID)
+    a.attr_set |= MOUNT_ATTR_NOSUID;
+  if (m->flags & MS_NODEV)
+    a.attr_set |= MOUNT_ATTR_NODEV;
+  if (m->flags & MS_NOEXEC)
+    a.attr_set |= MOUNT_ATTR_NOEXEC;
+  if (!a.attr_set)
+    return 0;
+  if (mount_setattr(tfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return sp_error_sys(err, "set the flags of %s", m->destination);
+  int dfd = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+  if (!d) {
+    if (dfd >= 0)
+      close(dfd);
+    return sp_error_sys(err, "list %s", m->destination);
+  }
+  unsigned long want = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   int r = 0;
-  if ((want & ~have) &&
-      mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | want | have, NULL) < 0)
-    r = sp_error_sys(err, "remount cgroup %s%s", shown,
-                     want & MS_RDONLY ? " read-only" : "");
-  close(fd);
+  for (struct dirent *e; !r && (e = readdir(d));) {
+    if (e->d_type != DT_DIR || e->d_name[0] == '.')
+      continue;
+    char p[FD_PATH_MAX + NAME_MAX + 2];
+    snprintf(p, sizeof p, "/proc/self/fd/%d/%s", dfd, e->d_name);
+    unsigned long have = locked_flags(p);
+    if ((want & ~have) && mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | want | have, NULL) < 0)
+      r = sp_error_sys(err, "remount cgroup %s/%s", m->destination, e->d_name);
+  }
+  closedir(d);
+  if (!r && (m->flags & MS_RDONLY))
+    r = finish_mount(rootfd, m->destination, (m->flags & ~(unsigned long)MS_BIND) | MS_RDONLY,
+                     0, 0, 0, true, in_userns, err);
   return r;
 }
 
@@ -316,9 +347,16 @@ static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
   }
   if (mount("tmpfs", p, "tmpfs", flags, "mode=755") < 0)
     return sp_error_sys(err, "mount tmpfs on %s", m->destination);
+  /* the tmpfs just mounted: ours, empty, and nothing of the container runs
+   * yet, so its directories need no walk inside the root */
+  int tfd = sp_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, err);
+  if (tfd < 0)
+    return -1;
   FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f)
+  if (!f) {
+    close(tfd);
     return sp_error_sys(err, "read /proc/self/mountinfo");
+  }
   char line[4096];
   int r = 0;
   while (!r && fgets(line, sizeof line, f)) {
@@ -345,9 +383,10 @@ static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
     const char *name = mp + 15;
     char sub[PATH_MAX];
     snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
-    int sfd = sp_mkdir_in_root(rootfd, sub, 0755, false, err);
-    if (sfd < 0) {
-      r = -1;
+    int sfd = -1;
+    if (mkdirat(tfd, name, 0755) < 0 ||
+        (sfd = openat(tfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+      r = sp_error_sys(err, "mkdir %s", sub);
       break;
     }
     char sp[FD_PATH_MAX];
@@ -364,22 +403,20 @@ static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
         snprintf(data + l, sizeof data - l, "%s%s", l ? "," : "", o);
       }
     }
-    r = v2 ? 1 : bind_cgroup_v1(rootfd, mp, data, self_cgroup, sp, m->flags, sub,
-                                in_userns, err);
+    r = v2 ? 1 : bind_cgroup_v1(mp, data, self_cgroup, sp, sub, in_userns, err);
     if (r == 1) { /* cgroup2, or no subtree to bind: a mount of its own */
       r = 0;
       if (mount("cgroup", sp, v2 ? "cgroup2" : "cgroup", m->flags, v2 ? NULL : data) < 0)
         r = in_userns && errno == EPERM
-                ? bind_cgroup_v1(rootfd, mp, "", self_cgroup, sp, m->flags, sub, true, err)
+                ? bind_cgroup_v1(mp, "", NULL, sp, sub, true, err)
                 : sp_error_sys(err, "mount cgroup %s on %s", v2 ? "cgroup2" : data, sub);
     }
     close(sfd);
   }
   fclose(f);
-  if (!r && (m->flags & MS_RDONLY))
-    r = finish_mount(rootfd, m->destination, flags | MS_RDONLY, 0, 0, 0, true,
-                     in_userns, err);
-  (void)in_userns;
+  if (!r)
+    r = cgroup_mount_flags(rootfd, tfd, m, in_userns, err);
+  close(tfd);
   return r;
 }
 

@@ -407,20 +407,30 @@ t "a cgroup mount inside shows the container's own subtree, read-only unless rw"
 # The v1 hierarchies are binds of the container's own cgroup (a new mount
 # of a v1 hierarchy walks every cgroup of the host): with the config's
 # flags, and, without a cgroup namespace too, the container's subtree only,
-# never the host's hierarchy.
+# never the host's hierarchy.  The flags are set on all the mounts at once
+# (mount_setattr); "old kernel" runs sprout as on a kernel without it
+# (ENOSYS), where each mount is remounted.
 t_cgroup_mount_bind() {
-	local ns
-	for ns in with without; do
+	local ns saved=$SPROUT
+	for ns in with without "old kernel"; do
 		new_container
-		[ $ns = without ] && del_ns cgroup
+		[ "$ns" = without ] && del_ns cgroup
 		set_args sh -c 'echo "procs=$(cat /sys/fs/cgroup/pids/cgroup.procs | tr "\n" " ")"
 			echo "dirs=$(ls /sys/fs/cgroup/pids | grep -c -v "^cgroup\.\|^pids\.\|^tasks$\|^notify_on_release$")"
-			echo "opts=$(awk "\$5 == \"/sys/fs/cgroup/pids\" { print \$6 }" /proc/self/mountinfo)"' "$CID"
+			echo "opts=$(awk "\$5 == \"/sys/fs/cgroup/pids\" { print \$6 }" /proc/self/mountinfo)"
+			echo "top=$(awk "\$5 == \"/sys/fs/cgroup\" { print \$6 }" /proc/self/mountinfo)"' "$CID"
+		if [ "$ns" = "old kernel" ]; then
+			printf '#!/bin/sh\nexec %s mount_setattr %s "$@"\n' "$HELPERS_DIR/sprout-enosys" "$saved" >"$BUNDLE/old-kernel"
+			chmod +x "$BUNDLE/old-kernel"
+			SPROUT=$BUNDLE/old-kernel
+		fi
 		rt run -b "$BUNDLE" "$CID"
-		expect_ok "run with a cgroup mount, $ns a cgroup namespace" || return
-		expect_match "$(pv procs)" "^1( [0-9]+)* $" "only the container's processes in the mount ($ns cgroupns)"
-		expect_eq "$(pv dirs)" 0 "no other cgroup below the mount's root ($ns cgroupns)"
-		expect_match ",$(pv opts)," ",ro,.*nosuid,nodev,noexec," "mount flags of the bind ($ns cgroupns)"
+		SPROUT=$saved
+		expect_ok "run with a cgroup mount, $ns" || return
+		expect_match "$(pv procs)" "^1( [0-9]+)* $" "only the container's processes in the mount ($ns)"
+		expect_eq "$(pv dirs)" 0 "no other cgroup below the mount's root ($ns)"
+		expect_match ",$(pv opts)," ",ro,.*nosuid,nodev,noexec," "mount flags of the bind ($ns)"
+		expect_match ",$(pv top)," ",ro,.*nosuid,nodev,noexec," "mount flags of the tmpfs ($ns)"
 		forget "$CID"
 		leftovers_after "$CID"
 	done
