@@ -28,6 +28,8 @@ struct sp_cgroup {
   size_t *keep;       /* leading bytes of dirs[i] that destroy never removes:
                        * dirs[i][keep[i]] == '/'; the components after it are
                        * sprout's own (the leaf, parents sprout created) */
+  bool by_id;         /* the default path, named after the container's id: a
+                       * leaf that exists with processes in it is refused */
 };
 
 /* Which driver: manager "cgroupfs" (default) or "disabled". */
@@ -35,7 +37,8 @@ int sp_cgroup_detect(const char *manager, enum sp_cgroup_mode *mode,
                      struct sp_error *err);
 
 /* Work out the directories for the config's cgroupsPath (NULL: default
- * "sprout/<id>" under the runtime's own cgroup).  No side effects. */
+ * "<id>" under the runtime's own cgroup, as with runc).  No side
+ * effects. */
 int sp_cgroup_resolve(enum sp_cgroup_mode mode, const char *cgroups_path,
                       const char *id, struct sp_cgroup *cg,
                       struct sp_error *err);
@@ -81,7 +84,8 @@ void sp_cgroup_join_close(struct sp_cgroup_join *j);
 int sp_cgroup_pids(const struct sp_cgroup *cg, pid_t **pids, size_t *n,
                    struct sp_error *err);
 /* SIGKILL everything left, wait until empty, rmdir every directory and the
- * empty parents that sprout created ("sprout/").  Missing is success. */
+ * empty parents that sprout created for a cgroupsPath.  Missing is
+ * success. */
 int sp_cgroup_destroy(const struct sp_cgroup *cg, struct sp_error *err);
 void sp_cgroup_free(struct sp_cgroup *cg);
 

@@ -78,9 +78,9 @@ static void cpuset_unbalanced(const char *dir, const char *name) {
 
 /* cpuset v1: a new cgroup has empty cpus and mems, and no task can join it
  * until they are set: copy the parent's values into DIR.  A parent that is
- * blank itself was just made by a concurrent create (after a destroy
- * removed the empty "sprout/"), which has not filled it yet: fill it first
- * (the same values; two writers of them are harmless). */
+ * blank itself was just made by a concurrent create of a container whose
+ * cgroupsPath shares a new parent, which has not filled it yet: fill it
+ * first (the same values; two writers of them are harmless). */
 static int cpuset_inherit(const char *dir, struct sp_error *err) {
   static const char *const files[][2] = {{"cpuset.cpus", "cpus"},
                                          {"cpuset.mems", "mems"}};
@@ -190,7 +190,7 @@ static int create_one(const char *dir, bool cpuset, size_t *from,
     if (*from != SIZE_MAX)
       rmdir_up(dir, *from);
     /* ENOENT: a parent went away under us (another container's destroy
-     * removing an empty "sprout/"): try again */
+     * removing an empty parent both made): try again */
     if (e == ENOENT && attempt < 5)
       continue;
     if (e > 0)
@@ -200,6 +200,39 @@ static int create_one(const char *dir, bool cpuset, size_t *from,
   }
   free(p);
   return 0;
+}
+
+/* An existing DIR that processes are in: not a leftover of an earlier
+ * container of this id but someone else's cgroup (a host's "init.scope",
+ * the same id under another --root).  runc 1.1 joins it with a warning
+ * and its delete kills them all; sprout refuses. */
+static bool populated(const char *dir, struct sp_error *err) {
+  char path[4096], *procs = NULL;
+  struct sp_error ignored;
+  snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+  bool busy = sp_read_file(path, 4096, &procs, NULL, &ignored) == 0 &&
+              strspn(procs, " \n") < strlen(procs);
+  free(procs);
+  if (busy)
+    sp_error_set(err, EEXIST, "cgroup: %s exists and has processes in it: "
+                 "it is not this container's (pick another id, or set "
+                 "linux.cgroupsPath)", dir);
+  return busy;
+}
+
+/* Forget hierarchy I's directory. */
+static void drop_dir(struct sp_cgroup *cg, size_t i) {
+  size_t n = cg->dirs_len - i - 1;
+  free(cg->dirs[i]);
+  memmove(cg->dirs + i, cg->dirs + i + 1, n * sizeof *cg->dirs);
+  if (cg->controllers) {
+    free(cg->controllers[i]);
+    memmove(cg->controllers + i, cg->controllers + i + 1,
+            n * sizeof *cg->controllers);
+  }
+  if (cg->keep)
+    memmove(cg->keep + i, cg->keep + i + 1, n * sizeof *cg->keep);
+  cg->dirs_len--;
 }
 
 bool sp_cgroup_has_legacy(const struct sp_cgroup *cg) {
@@ -229,12 +262,20 @@ int sp_cgroup_create_in(struct sp_cgroup *cg, unsigned which,
     from[i] = SIZE_MAX;
     if (!covers(cg, i, which))
       continue;
+    bool theirs = false;
     if (create_one(cg->dirs[i], sp_cg_list_has(ctl_of(cg, i), "cpuset"),
-                   &from[i], err) < 0) {
+                   &from[i], err) < 0 ||
+        (theirs = from[i] == SIZE_MAX && cg->by_id &&
+                  populated(cg->dirs[i], err))) {
+      size_t bad = i;
       while (i-- > 0)
         if (from[i] != SIZE_MAX)
           rmdir_up(cg->dirs[i], from[i]);
       free(from);
+      /* the destroy that follows (of what an earlier call made) must not
+       * kill or remove anything in it */
+      if (theirs)
+        drop_dir(cg, bad);
       return -1;
     }
   }

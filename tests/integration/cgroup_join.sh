@@ -9,17 +9,17 @@
 # hooks need them before: both ways end in the same place.
 . "$(dirname "$0")/lib.sh"
 
-# The default cgroupsPath: "sprout/<id>" below the runtime's own cgroup in
+# The default cgroupsPath: "<id>" below the runtime's own cgroup in
 # each hierarchy; the host's hierarchies: one /proc/self/cgroup line each.
 HOST_CG_LINES=$(grep -c '' /proc/self/cgroup)
 
-# every line of /proc/PID/cgroup names sprout/ID; as many lines as the host
+# every line of /proc/PID/cgroup names ID; as many lines as the host
 expect_in_cgroups() { # PID ID WHAT
 	local text n bad
 	text=$(cat "/proc/$1/cgroup" 2>/dev/null)
 	n=$(grep -c '' <<<"$text")
 	expect_eq "$n" "$HOST_CG_LINES" "$3: hierarchies in /proc/$1/cgroup" || return 1
-	bad=$(grep -v -E ":.*/sprout/$2\$" <<<"$text")
+	bad=$(grep -v -E ":(.*/)?$2\$" <<<"$text")
 	[ -z "$bad" ] || fail "$3: not in its cgroup in: $(tr '\n' ' ' <<<"$bad")"
 }
 
@@ -58,7 +58,7 @@ t_created_with_hook() {
 	pid=$(jq -r .pid <<<"$STATE")
 	expect_in_cgroups "$pid" "$CID" "init of a container with a createContainer hook"
 	hook_cg=$(cat "$BUNDLE/hook-cgroup" 2>/dev/null)
-	expect_eq "$(grep -c ":.*/sprout/$CID\$" <<<"$hook_cg")" "$HOST_CG_LINES" \
+	expect_eq "$(grep -c -E ":(.*/)?$CID\$" <<<"$hook_cg")" "$HOST_CG_LINES" \
 		"hierarchies in which the hook ran in the container's cgroup"
 	force_delete "$CID"
 	leftovers_after "$CID"
@@ -103,11 +103,11 @@ t_no_cgroupns_view() {
 	rt run -b "$BUNDLE" "$CID"
 	expect_ok run || return
 	expect_eq "$(grep -c '' <<<"$OUT")" "$HOST_CG_LINES" "hierarchies seen inside"
-	bad=$(grep -v -E ":.*/sprout/$CID\$" <<<"$OUT")
+	bad=$(grep -v -E ":(.*/)?$CID\$" <<<"$OUT")
 	[ -z "$bad" ] || fail "workload not in its cgroup in: $(tr '\n' ' ' <<<"$bad")"
 	forget "$CID"
 	leftovers_after "$CID"
 }
-t "run without a cgroup namespace: the workload's cgroup is sprout/ID everywhere" t_no_cgroupns_view
+t "run without a cgroup namespace: the workload's cgroup is ID everywhere" t_no_cgroupns_view
 
 done_testing

@@ -71,12 +71,12 @@ t_placement() {
 		[ -n "$(hier $ctl)" ] || continue
 		own=$(cg_of $$ $ctl)
 		[ "$own" = / ] && own=
-		expect_eq "$(cg_of "$PID" $ctl)" "$own/sprout/$CID" "$ctl cgroup of the init (default path under ours)"
+		expect_eq "$(cg_of "$PID" $ctl)" "$own/$CID" "$ctl cgroup of the init (default path under ours)"
 	done
 	if [ "$MODE" = hybrid ]; then
 		own=$(cg_of $$ "")
 		[ "$own" = / ] && own=
-		expect_eq "$(cg_of "$PID" "")" "$own/sprout/$CID" "cgroup2 (unified) cgroup of the init"
+		expect_eq "$(cg_of "$PID" "")" "$own/$CID" "cgroup2 (unified) cgroup of the init"
 	fi
 	d=$(dir_of "$PID" cpuset)
 	expect_ne "$(cat "$d/cpuset.cpus")" "" "cpuset.cpus inherited (a task could join)"
@@ -90,12 +90,62 @@ t_placement() {
 	rt delete --force "$CID"
 	expect_ok "delete --force"
 	for ctl in memory pids cpu devices; do
-		[ -e "$(hier $ctl)$(cg_of $$ $ctl | sed 's|^/$||')/sprout/$CID" ] &&
+		[ -e "$(hier $ctl)$(cg_of $$ $ctl | sed 's|^/$||')/$CID" ] &&
 			fail "$ctl cgroup still there after delete"
 	done
 	leftovers_after "$CID"
 }
-t "placement: the init is in sprout/ID under our own cgroup in every hierarchy" t_placement
+t "placement: the init is in ID under our own cgroup in every hierarchy, as with runc" t_placement
+
+# Someone else's cgroup of the container's name below ours, with a process
+# in it, in the hierarchies CTL... ("" the cgroup2 one): the default path
+# would be that cgroup.  runc 1.1 joins it (and its delete kills what is
+# in it); sprout refuses, names it and touches nothing in it.  Only v1
+# hierarchies: the unified directory is made first and the v1 ones while
+# the init mounts, so the refusal comes after a part of the container is
+# there, which must go without the other cgroup.
+foreign_cgroup() { # CTL...
+	local ctl d dirs=() sleeper
+	new_container
+	sleep 1000 &
+	sleeper=$!
+	for ctl in "$@"; do
+		d=$(dir_of $$ "$ctl")
+		d=${d%/}/$CID
+		mkdir "$d" || { fail "mkdir $d"; break; }
+		dirs+=("$d")
+		if [ "$ctl" = cpuset ]; then
+			cat "${d%/*}/cpuset.cpus" >"$d/cpuset.cpus"
+			cat "${d%/*}/cpuset.mems" >"$d/cpuset.mems"
+		fi
+		echo "$sleeper" >"$d/cgroup.procs" || fail "move the sleeper into $d"
+	done
+	rt run -b "$BUNDLE" "$CID"
+	expect_failure "run with the id of a populated cgroup"
+	expect_contains "$ERR" "exists and has processes in it" "error names the reason"
+	expect_contains "$ERR" "/$CID" "error names the cgroup"
+	kill -0 "$sleeper" 2>/dev/null || fail "the other cgroup's process was killed"
+	for d in "${dirs[@]}"; do
+		[ -d "$d" ] || fail "the other cgroup $d was removed"
+		grep -qx "$sleeper" "$d/cgroup.procs" || fail "the other cgroup's process left $d"
+	done
+	kill "$sleeper"
+	wait "$sleeper" 2>/dev/null
+	for d in "${dirs[@]}"; do
+		rmdir "$d" || fail "rmdir $d"
+	done
+	leftovers_after "$CID"
+}
+t_foreign_all() {
+	if [ "$MODE" = hybrid ]; then
+		foreign_cgroup "" pids memory cpuset
+	else
+		foreign_cgroup pids memory cpuset
+	fi
+}
+t "an id naming someone else's cgroup with processes (every hierarchy): refused, nothing of it touched" t_foreign_all
+t_foreign_v1() { foreign_cgroup "pids"; }
+t "... in one v1 hierarchy only (refused after clone3): the container goes, the other cgroup stays" t_foreign_v1
 
 t_paths() {
 	local base=sprout-it-$$ d

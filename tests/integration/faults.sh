@@ -452,7 +452,7 @@ t_torn_state() {
 		wait_dead "$pid"
 	fi
 	local d
-	for d in $(find /sys/fs/cgroup/*/ -maxdepth 5 -type d -path "*/sprout/$CID" 2>/dev/null); do
+	for d in $(find /sys/fs/cgroup/*/ -maxdepth 5 -type d -name "$CID" 2>/dev/null); do
 		rmdir "$d" 2>/dev/null
 	done
 	rb_nothing_left "$CID"

@@ -51,7 +51,7 @@ rb_nothing_left() {
 # processes with this run's marker in their command line — one per line.
 rb_host_snapshot() {
 	find "$ROOT" -mindepth 1 2>/dev/null | sed 's/^/root: /' | sort
-	find /sys/fs/cgroup/*/ -maxdepth 5 -type d -path '*/sprout/*' -name "*-$SUITE-$$-*" 2>/dev/null |
+	find /sys/fs/cgroup/*/ -maxdepth 5 -type d -name "*-$SUITE-$$-*" 2>/dev/null |
 		sed 's/^/cgroup: /' | sort
 	rb_mounts | sed 's/^/mount: /'
 	pgrep -a -f -- "$MARKER" | grep -v "^$$ " | sed 's/^/process: /' | sort

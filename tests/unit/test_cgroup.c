@@ -302,16 +302,18 @@ START_TEST(test_resolve_relative) {
   ck_assert_str_eq(cg.path, want); /* the primary (pids) hierarchy's path */
   sp_cgroup_free(&cg);
 
-  /* default: sprout/<id>, with "sprout" removable too */
+  /* default: <id> below our own cgroup, as runc; only the leaf removable */
   for (int k = 0; k < 2; k++) {
     resolve_ok(mode, k ? "" : NULL, "abc", &cg);
-    snprintf(want, sizeof want, "%s%s/sprout/abc", mount_for(mode, "memory"),
+    snprintf(want, sizeof want, "%s%s/abc", mount_for(mode, "memory"),
              strcmp(mem, "/") ? mem : "");
     ck_assert_str_eq(sp_cgroup_dir(&cg, "memory"), want);
     for (size_t i = 0; i < cg.dirs_len; i++) {
-      ck_assert(ends_with(cg.dirs[i], "/sprout/abc"));
-      ck_assert_str_eq(cg.dirs[i] + cg.keep[i], "/sprout/abc");
+      ck_assert(ends_with(cg.dirs[i], "/abc"));
+      ck_assert(!strstr(cg.dirs[i], "/sprout/"));
+      ck_assert_str_eq(cg.dirs[i] + cg.keep[i], "/abc");
     }
+    ck_assert(cg.by_id);
     sp_cgroup_free(&cg);
   }
   free(mem);

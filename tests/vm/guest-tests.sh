@@ -86,8 +86,8 @@ t_paths() {
 	bundle .
 	rt --debug create --pid-file "$BUNDLE/pid" -b "$BUNDLE" "$CID"
 	expect_ok "create (default path, --debug)" || return
-	expect_contains "$ERR" "born in $CG/sprout/$CID (CLONE_INTO_CGROUP)" "clone3 into the cgroup"
-	expect_eq "$(cat "/proc/$(cat "$BUNDLE/pid")/cgroup")" "0::/sprout/$CID" "init's cgroup (default path)"
+	expect_contains "$ERR" "born in $CG/$CID (CLONE_INTO_CGROUP)" "clone3 into the cgroup"
+	expect_eq "$(cat "/proc/$(cat "$BUNDLE/pid")/cgroup")" "0::/$CID" "init's cgroup (default path)"
 	rt delete --force "$CID"
 	leftovers_after "$CID"
 }
