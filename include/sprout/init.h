@@ -32,6 +32,7 @@ struct sp_init_args {
    * init waits for a second GO and joins them before its first cgroup
    * mount and its device nodes, then makes its cgroup namespace */
   const struct sp_cgroup *cgroup_later;
+  bool lo_by_parent;      /* the parent brings lo of the new netns up */
 };
 
 /* Never returns: execs the workload or _exit(1) after telling the parent. */

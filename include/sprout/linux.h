@@ -73,6 +73,9 @@ int sp_cap_from_name(const char *name); /* -1 when unknown */
 int sp_rlimits_apply(const struct sp_process *proc, struct sp_error *err);
 int sp_user_apply(const struct sp_process *proc, struct sp_error *err);
 int sp_net_loopback_up(struct sp_error *err);
+/* The same from outside: in the network namespace of the process PIDFD
+ * (PID), entered and left again with setns. */
+int sp_net_loopback_up_in(int pidfd, pid_t pid, struct sp_error *err);
 /* Write to a file under /proc after checking /proc is a real procfs. */
 int sp_procfs_write(const char *path, const char *data, struct sp_error *err);
 bool sp_is_procfs(int fd);

@@ -1,8 +1,11 @@
 /* Bring the loopback interface of a new network namespace up: one
- * RTM_NEWLINK request (IFF_UP on "lo") over rtnetlink, then wait for the
- * kernel's acknowledgement. */
+ * RTM_NEWLINK request (IFF_UP on "lo", always ifindex 1 in a new
+ * namespace) over rtnetlink, then wait for the kernel's acknowledgement. */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,9 +19,7 @@
 #include "sprout/util.h"
 
 int sp_net_loopback_up(struct sp_error *err) {
-  unsigned int ifindex = if_nametoindex("lo");
-  if (ifindex == 0)
-    ifindex = 1; /* loopback is always the first device of a namespace */
+  const unsigned int ifindex = 1; /* no lookup by name: one socket less */
 
   struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
   if (!nl)
@@ -69,4 +70,28 @@ int sp_net_loopback_up(struct sp_error *err) {
 out:
   mnl_socket_close(nl);
   return ret;
+}
+
+int sp_net_loopback_up_in(int pidfd, pid_t pid, struct sp_error *err) {
+  int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0)
+    return sp_error_sys(err, "bring up lo: open /proc/self/ns/net");
+  int r = setns(pidfd, CLONE_NEWNET); /* a pidfd: Linux 5.8 */
+  if (r < 0 && errno == EINVAL) {
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d/ns/net", (int)pid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    r = fd < 0 ? -1 : setns(fd, CLONE_NEWNET);
+    if (fd >= 0)
+      close(fd);
+  }
+  if (r < 0) {
+    sp_error_sys(err, "bring up lo: enter the container's network namespace");
+  } else {
+    r = sp_net_loopback_up(err);
+    if (setns(self, CLONE_NEWNET) < 0 && r == 0)
+      r = sp_error_sys(err, "bring up lo: return to our network namespace");
+  }
+  close(self);
+  return r;
 }

@@ -445,7 +445,9 @@ static int do_create(struct ctx *c, struct sp_error *err) {
       .new_ns = all, .new_cgroupns = all & CLONE_NEWCGROUP,
       .no_pivot = c->o->no_pivot, .no_new_keyring = c->o->no_new_keyring,
       .preserve_fds = c->o->preserve_fds, .listen_fds = sp_listen_fds(),
-      .cgroup_later = later ? &c->cg : NULL};
+      .cgroup_later = later ? &c->cg : NULL,
+      /* not in a new user namespace: the init's own there */
+      .lo_by_parent = (all & CLONE_NEWNET) && !(all & CLONE_NEWUSER)};
   memcpy(a.ns_fds, c->ns_fds, sizeof a.ns_fds);
   if (sp_idmap_mounts_prepare(&c->spec, c->bundle, &c->mount_fds, err) < 0)
     return -1;
@@ -524,6 +526,10 @@ static int do_create(struct ctx *c, struct sp_error *err) {
   /* the init closed its copy first thing: this last close (a grace period)
    * overlaps its setup */
   sp_selfexe_release();
+  /* lo up while the init mounts (0.2 ms off its path), before any hook
+   * sees the namespace and long before the workload runs */
+  if (a.lo_by_parent && sp_net_loopback_up_in(pidfd, pid, err) < 0)
+    return -1;
   if (sp_hooks_init_needs_state(&c->spec) && send_hooks_state(c, err) < 0)
     return -1;
   enum sp_sync_type t;

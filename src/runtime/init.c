@@ -215,7 +215,7 @@ void sp_init_main(struct sp_init_args *a) {
     sp_error_sys(&err, "create cgroup namespace");
     fail(a, &err);
   }
-  if ((a->new_ns & CLONE_NEWNET) && sp_net_loopback_up(&err) < 0)
+  if ((a->new_ns & CLONE_NEWNET) && !a->lo_by_parent && sp_net_loopback_up(&err) < 0)
     fail(a, &err);
   struct sp_rootfs_opts ro = {
       .rootfs = a->rootfs, .bundle = a->bundle, .no_pivot = a->no_pivot,
