@@ -39,9 +39,10 @@ struct sp_rootfs_opts {
   const int *mount_fds; /* per mounts[i]: a detached mount to attach, or -1 */
   const char *self_cgroup; /* /proc/self/cgroup before the cgroupns unshare */
   const char *mount_label; /* linux.mountLabel: context= on tmpfs-like mounts */
-  /* called before the first cgroup or cgroup2 mount and before the
-   * device nodes, possibly twice (the init's cgroups must be in place by
-   * then); NULL: nothing to wait for */
+  /* called in the first cgroup mount once its tmpfs and directories are
+   * there (before its binds), before a cgroup2 mount, and before the
+   * device nodes, possibly more than once (the init's cgroups must be in
+   * place by then); NULL: nothing to wait for */
   int (*before_cgroups)(void *arg, struct sp_error *err);
   void *before_cgroups_arg;
   /* called after the mounts and devices, before pivot_root (hooks) */

@@ -329,11 +329,81 @@ static int cgroup_mount_flags(int rootfd, int tfd, const struct sp_mount *m,
   return r;
 }
 
+/* One hierarchy of the host under the container's cgroup tmpfs. */
+struct cg_entry {
+  int sfd;             /* its directory in the tmpfs */
+  bool v2;
+  char mp[PATH_MAX];   /* the host's mount point, /sys/fs/cgroup/NAME */
+  char data[512];      /* v1: the controllers, for a mount of its own */
+};
+
+/* The hierarchies mounted directly under /sys/fs/cgroup (mountinfo), each
+ * with its directory made in the tmpfs TFD; DEST names the mount. */
+static int cg_entries(int tfd, const char *dest, struct cg_entry **out,
+                      size_t *n, struct sp_error *err) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return sp_error_sys(err, "read /proc/self/mountinfo");
+  char line[4096];
+  int r = 0;
+  while (!r && fgets(line, sizeof line, f)) {
+    /* ... MOUNTPOINT ... - FSTYPE SOURCE SUPEROPTS */
+    char *fields[16] = {0};
+    int nf = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(line, " \n", &save); t && nf < 16; t = strtok_r(NULL, " \n", &save))
+      fields[nf++] = t;
+    int dash = -1;
+    for (int i = 0; i < nf; i++)
+      if (!strcmp(fields[i], "-")) {
+        dash = i;
+        break;
+      }
+    if (dash < 0 || dash + 3 >= nf || !fields[4])
+      continue;
+    const char *mp = fields[4], *fstype = fields[dash + 1], *opts = fields[dash + 3];
+    if (strncmp(mp, "/sys/fs/cgroup/", 15) != 0 || strchr(mp + 15, '/'))
+      continue;
+    bool v2 = !strcmp(fstype, "cgroup2");
+    if (!v2 && strcmp(fstype, "cgroup"))
+      continue;
+    struct cg_entry *e = realloc(*out, (*n + 1) * sizeof **out);
+    if (!e) {
+      r = sp_error_sys(err, "cgroup mount %s", dest);
+      break;
+    }
+    *out = e;
+    e += (*n)++;
+    *e = (struct cg_entry){.sfd = -1, .v2 = v2};
+    snprintf(e->mp, sizeof e->mp, "%s", mp);
+    const char *name = mp + 15;
+    if (mkdirat(tfd, name, 0755) < 0 ||
+        (e->sfd = openat(tfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+      r = sp_error_sys(err, "mkdir %s/%s", dest, name);
+      break;
+    }
+    /* the controllers: the super options minus rw/ro and friends */
+    if (!v2) {
+      char *s2 = NULL;
+      for (char *o = strtok_r((char *)opts, ",", &s2); o; o = strtok_r(NULL, ",", &s2)) {
+        if (!strcmp(o, "rw") || !strcmp(o, "ro") || !strncmp(o, "release_agent", 13) ||
+            !strcmp(o, "clone_children") || !strcmp(o, "noprefix"))
+          continue;
+        size_t l = strlen(e->data);
+        snprintf(e->data + l, sizeof e->data - l, "%s%s", l ? "," : "", o);
+      }
+    }
+  }
+  fclose(f);
+  return r;
+}
+
 /* cgroup mounts: cgroup2 on v2 hosts; on v1/hybrid hosts a tmpfs holding one
- * mount per host hierarchy, each showing the container's own subtree. */
+ * mount per host hierarchy, each showing the container's own subtree.  The
+ * init joins its cgroups (O->before_cgroups) as late as it can: after the
+ * tmpfs and its directories, before the binds, which show where it is. */
 static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
-                        bool in_userns, const char *self_cgroup,
-                        struct sp_error *err) {
+                        const struct sp_rootfs_opts *o, struct sp_error *err) {
   char p[FD_PATH_MAX];
   fd_path(p, target);
   unsigned long flags = m->flags & ~(unsigned long)MS_RDONLY;
@@ -341,6 +411,8 @@ static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
   if (sp_cgroup_detect(NULL, &mode, err) < 0)
     return -1;
   if (mode == SP_CGROUP_V2 || mode == SP_CGROUP_DISABLED) {
+    if (o->before_cgroups && o->before_cgroups(o->before_cgroups_arg, err) < 0)
+      return -1;
     if (mount("cgroup2", p, "cgroup2", m->flags, NULL) < 0)
       return sp_error_sys(err, "mount cgroup2 on %s", m->destination);
     return 0;
@@ -352,70 +424,35 @@ static int mount_cgroup(int rootfd, const struct sp_mount *m, int target,
   int tfd = sp_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, err);
   if (tfd < 0)
     return -1;
-  FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f) {
-    close(tfd);
-    return sp_error_sys(err, "read /proc/self/mountinfo");
-  }
-  char line[4096];
-  int r = 0;
-  while (!r && fgets(line, sizeof line, f)) {
-    /* ... MOUNTPOINT ... - FSTYPE SOURCE SUPEROPTS */
-    char *fields[16] = {0};
-    int n = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(line, " \n", &save); t && n < 16; t = strtok_r(NULL, " \n", &save))
-      fields[n++] = t;
-    int dash = -1;
-    for (int i = 0; i < n; i++)
-      if (!strcmp(fields[i], "-")) {
-        dash = i;
-        break;
-      }
-    if (dash < 0 || dash + 3 >= n || !fields[4])
-      continue;
-    const char *mp = fields[4], *fstype = fields[dash + 1], *opts = fields[dash + 3];
-    if (strncmp(mp, "/sys/fs/cgroup/", 15) != 0 || strchr(mp + 15, '/'))
-      continue;
-    bool v2 = !strcmp(fstype, "cgroup2");
-    if (!v2 && strcmp(fstype, "cgroup"))
-      continue;
-    const char *name = mp + 15;
-    char sub[PATH_MAX];
-    snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
-    int sfd = -1;
-    if (mkdirat(tfd, name, 0755) < 0 ||
-        (sfd = openat(tfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-      r = sp_error_sys(err, "mkdir %s", sub);
-      break;
-    }
-    char sp[FD_PATH_MAX];
-    fd_path(sp, sfd);
-    /* the controllers: the super options minus rw/ro and friends */
-    char data[512] = "";
-    if (!v2) {
-      char *s2 = NULL;
-      for (char *o = strtok_r((char *)opts, ",", &s2); o; o = strtok_r(NULL, ",", &s2)) {
-        if (!strcmp(o, "rw") || !strcmp(o, "ro") || !strncmp(o, "release_agent", 13) ||
-            !strcmp(o, "clone_children") || !strcmp(o, "noprefix"))
-          continue;
-        size_t l = strlen(data);
-        snprintf(data + l, sizeof data - l, "%s%s", l ? "," : "", o);
-      }
-    }
-    r = v2 ? 1 : bind_cgroup_v1(mp, data, self_cgroup, sp, sub, in_userns, err);
+  struct cg_entry *e = NULL;
+  size_t n = 0;
+  int r = cg_entries(tfd, m->destination, &e, &n, err);
+  if (!r && o->before_cgroups)
+    r = o->before_cgroups(o->before_cgroups_arg, err);
+  for (size_t i = 0; i < n && !r; i++) {
+    char sp[FD_PATH_MAX], sub[PATH_MAX];
+    fd_path(sp, e[i].sfd);
+    snprintf(sub, sizeof sub, "%s/%s", m->destination, e[i].mp + 15);
+    /* read now: the join above set it */
+    r = e[i].v2 ? 1
+                : bind_cgroup_v1(e[i].mp, e[i].data, o->self_cgroup, sp, sub,
+                                 o->in_userns, err);
     if (r == 1) { /* cgroup2, or no subtree to bind: a mount of its own */
       r = 0;
-      if (mount("cgroup", sp, v2 ? "cgroup2" : "cgroup", m->flags, v2 ? NULL : data) < 0)
-        r = in_userns && errno == EPERM
-                ? bind_cgroup_v1(mp, "", NULL, sp, sub, true, err)
-                : sp_error_sys(err, "mount cgroup %s on %s", v2 ? "cgroup2" : data, sub);
+      if (mount("cgroup", sp, e[i].v2 ? "cgroup2" : "cgroup", m->flags,
+                e[i].v2 ? NULL : e[i].data) < 0)
+        r = o->in_userns && errno == EPERM
+                ? bind_cgroup_v1(e[i].mp, "", NULL, sp, sub, true, err)
+                : sp_error_sys(err, "mount cgroup %s on %s",
+                               e[i].v2 ? "cgroup2" : e[i].data, sub);
     }
-    close(sfd);
   }
-  fclose(f);
+  for (size_t i = 0; i < n; i++)
+    if (e[i].sfd >= 0)
+      close(e[i].sfd);
+  free(e);
   if (!r)
-    r = cgroup_mount_flags(rootfd, tfd, m, in_userns, err);
+    r = cgroup_mount_flags(rootfd, tfd, m, o->in_userns, err);
   close(tfd);
   return r;
 }
@@ -463,7 +500,7 @@ static int mount_one(int rootfd, const struct sp_mount *m, int premade,
     r = finish_mount(rootfd, m->destination, m->flags, m->propagation,
                      m->rec_attr_set, m->rec_attr_clr, remount, o->in_userns, err);
   } else if (type && !strcmp(type, "cgroup")) {
-    r = mount_cgroup(rootfd, m, target, o->in_userns, o->self_cgroup, err);
+    r = mount_cgroup(rootfd, m, target, o, err);
   } else {
     const char *source = m->source ? m->source : type;
     /* linux.mountLabel (SELinux hosts only; refused earlier elsewhere) */
@@ -608,7 +645,8 @@ int sp_rootfs_setup(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
     return sp_error_sys(err, "open rootfs %s", o->rootfs);
   for (size_t i = 0; i < spec->mounts_len; i++) {
     const struct sp_mount *m = &spec->mounts[i];
-    if (!m->bind && m->type && !strncmp(m->type, "cgroup", 6) && o->before_cgroups &&
+    /* a cgroup mount calls it itself, as late as it can */
+    if (!m->bind && m->type && !strcmp(m->type, "cgroup2") && o->before_cgroups &&
         o->before_cgroups(o->before_cgroups_arg, err) < 0) {
       close(rootfd);
       return -1;
