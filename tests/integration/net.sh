@@ -24,14 +24,18 @@ host_has() { ip link show "$1" >/dev/null 2>&1; }
 
 t_lo_up() {
 	new_container
-	set_args ip -o link show lo
+	set_args sh -c 'ip -o link show lo; readlink /proc/self/ns/net'
 	rt run -b "$BUNDLE" "$CID"
 	expect_ok || return
+	# lo is brought up by the parent, in the container's netns, not ours
 	expect_match "$OUT" '<[^>]*\bUP\b' "lo in a new network namespace"
+	expect_contains "$OUT" "net:[" "the container's netns" || return
+	[[ "$OUT" != *"$(readlink /proc/self/ns/net)"* ]] ||
+		fail "the container is in the host's network namespace"
 	forget "$CID"
 	leftovers "$CID"
 }
-t "lo is UP in a new network namespace" t_lo_up
+t "lo is UP in a new network namespace of the container's own" t_lo_up
 
 t_netdev_run() {
 	local dev=${VETH}a
