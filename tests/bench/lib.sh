@@ -30,7 +30,8 @@ die() {
 	exit 1
 }
 
-# bench_setup WORKDIR: the bundles and per-tool state roots under WORKDIR.
+# bench_setup WORKDIR: the bundles under WORKDIR, the per-tool state roots
+# under $ROOTS (default WORKDIR).
 #   $WORK/b-true      `sprout spec` config, root.path the fixture, /bin/true
 #   $WORK/b-seccomp   the same with the default seccomp profile and the
 #                     14 containerd capabilities
@@ -40,6 +41,7 @@ die() {
 # nothing in these configs needs more.
 bench_setup() {
 	WORK=$1
+	ROOTS=${ROOTS:-$WORK} # the tools' --root directories
 	RESULTS=$WORK/results.jsonl
 	: >"$RESULTS"
 	mkdir -p "$WORK/spec"
@@ -57,7 +59,7 @@ bench_setup() {
 	[ -n "${CRUN:-}" ] && [ -x "$CRUN" ] && TOOLS+=(crun)
 	local t
 	for t in "${TOOLS[@]}"; do
-		mkdir -p "$WORK/root-$t"
+		mkdir -p "$ROOTS/root-$t"
 	done
 }
 
@@ -76,7 +78,7 @@ bin() {
 	crun) echo "$CRUN" ;;
 	esac
 }
-rt() { echo "$(bin "$1") --root $WORK/root-$1"; }
+rt() { echo "$(bin "$1") --root $ROOTS/root-$1"; }
 
 floor_cmd() {
 	echo "unshare --mount --pid --net --ipc --uts --cgroup --fork chroot $BENCH_FIXTURE /bin/true"
@@ -216,7 +218,7 @@ case_seccomp() {
 case_sequence() {
 	local t r seq="bash $BENCH_DIR/seq.sh"
 	for t in "${TOOLS[@]}"; do
-		r="$(bin "$t") $WORK/root-$t $WORK/b-true bench-seq"
+		r="$(bin "$t") $ROOTS/root-$t $WORK/b-true bench-seq"
 		measure 3.create "$t" "$(rt "$t") create --bundle $WORK/b-true bench-seq" \
 			--prepare "$seq prep-create $r" --cleanup "$seq remove $r" || continue
 		measure 3.start "$t" "$(rt "$t") start bench-seq" \
@@ -231,7 +233,7 @@ case_sequence() {
 case_exec() {
 	local t r
 	for t in "${TOOLS[@]}"; do
-		r="$(bin "$t") $WORK/root-$t $WORK/b-sleep bench-exec"
+		r="$(bin "$t") $ROOTS/root-$t $WORK/b-sleep bench-exec"
 		# shellcheck disable=SC2086 # R is words
 		bash "$BENCH_DIR/seq.sh" prep-running $r || {
 			say "case 4, $t: cannot start the container to exec into"
@@ -248,7 +250,7 @@ case_parallel() {
 	local t total=${BENCH_PARALLEL:-100}
 	for t in "${TOOLS[@]}"; do
 		BENCH_RUNS=${BENCH_PARALLEL_RUNS:-3} BENCH_WARMUP=0 \
-			measure 5 "$t" "bash $BENCH_DIR/seq.sh parallel $total $(bin "$t") $WORK/root-$t $WORK/b-true"
+			measure 5 "$t" "bash $BENCH_DIR/seq.sh parallel $total $(bin "$t") $ROOTS/root-$t $WORK/b-true"
 	done
 }
 
@@ -257,30 +259,30 @@ case_parallel() {
 case_many() {
 	local t n=${BENCH_MANY:-1000} seq="bash $BENCH_DIR/seq.sh" r
 	for t in "${TOOLS[@]}"; do
-		r="$(bin "$t") $WORK/root-$t $WORK/b-true bench-many"
+		r="$(bin "$t") $ROOTS/root-$t $WORK/b-true bench-many"
 		measure 6.create.0 "$t" "$(rt "$t") create --bundle $WORK/b-true bench-many" \
 			--prepare "$seq remove $r" --cleanup "$seq remove $r" || continue
 		measure 6.list.0 "$t" "$(rt "$t") list"
 		# the kernel's own cost of N live containers, once: the floor
 		[ "$t" = "${TOOLS[0]}" ] && measure 6.create.0 floor "$(floor_cmd)"
 		say "case 6, $t: creating $n containers"
-		if ! $seq fill "$n" "$(bin "$t")" "$WORK/root-$t" "$WORK/b-true"; then
+		if ! $seq fill "$n" "$(bin "$t")" "$ROOTS/root-$t" "$WORK/b-true"; then
 			say "case 6, $t: could not create $n containers"
-			$seq empty "$(bin "$t")" "$WORK/root-$t"
+			$seq empty "$(bin "$t")" "$ROOTS/root-$t"
 			continue
 		fi
 		measure 6.create.N "$t" "$(rt "$t") create --bundle $WORK/b-true bench-many" \
 			--prepare "$seq remove $r" --cleanup "$seq remove $r"
 		# the same kernel state (N live containers) but an empty --root: what
 		# is left of the difference is the kernel's, not a scan by the runtime
-		mkdir -p "$WORK/root-$t-other"
-		r="$(bin "$t") $WORK/root-$t-other $WORK/b-true bench-many"
-		measure 6.create.X "$t" "$(bin "$t") --root $WORK/root-$t-other create --bundle $WORK/b-true bench-many" \
+		mkdir -p "$ROOTS/root-$t-other"
+		r="$(bin "$t") $ROOTS/root-$t-other $WORK/b-true bench-many"
+		measure 6.create.X "$t" "$(bin "$t") --root $ROOTS/root-$t-other create --bundle $WORK/b-true bench-many" \
 			--prepare "$seq remove $r" --cleanup "$seq remove $r"
 		measure 6.list.N "$t" "$(rt "$t") list"
 		[ "$t" = "${TOOLS[0]}" ] && measure 6.create.N floor "$(floor_cmd)"
 		say "case 6, $t: deleting $n containers"
-		$seq empty "$(bin "$t")" "$WORK/root-$t"
+		$seq empty "$(bin "$t")" "$ROOTS/root-$t"
 	done
 }
 
@@ -305,6 +307,6 @@ case_rss() {
 bench_teardown() {
 	local t
 	for t in "${TOOLS[@]}"; do
-		[ -d "$WORK/root-$t" ] && bash "$BENCH_DIR/seq.sh" empty "$(bin "$t")" "$WORK/root-$t"
+		[ -d "$ROOTS/root-$t" ] && bash "$BENCH_DIR/seq.sh" empty "$(bin "$t")" "$ROOTS/root-$t"
 	done
 }

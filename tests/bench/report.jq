@@ -96,7 +96,7 @@ def table($head; $rows):
 | "sprout benchmark, \(.date // "")",
   "machine: \(.machine.description // "?")",
   "versions: \(.versions | to_entries | map(.value) | join(", "))",
-  "runs per command: \(.settings.runs // "?"), warmup \(.settings.warmup // "?"), cases 1-2 in \(.settings.rounds // 1) interleaved rounds; N = \(.settings.many // "?")",
+  "runs per command: \(.settings.runs // "?"), warmup \(.settings.warmup // "?"), cases 1-2 in \(.settings.rounds // 1) interleaved rounds; N = \(.settings.many // "?"); state roots on \(.settings.state_roots // "disk (/tmp)")",
   "",
   (if ($h | length) > 0 then
      "host (\(.machine.cgroups // "?") cgroups): mean time per command",

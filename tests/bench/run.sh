@@ -39,6 +39,8 @@
 # --quick        --runs 10 --warmup 1 --many 200 --parallel 40, no vm
 # --no-vm        skip the guest
 # --no-strip     measure $SPROUT itself, not a stripped copy of it
+# --roots-on-disk  the tools' state roots under /tmp with the bundles,
+#                not on the tmpfs the benchmark mounts for them
 #
 # sprout is measured as a package installs it: a stripped copy of $SPROUT
 # in the work directory (a build's binary carries ~1 MB of debug info, and
@@ -62,6 +64,7 @@ BENCH_FIXTURE=${BENCH_FIXTURE:-/var/tmp/sprout-bench-fixture}
 JSON_OUT=$PWD/sprout-bench.json
 CASES=1,2,3,4,5,6,7,rss,vm
 NO_STRIP=
+ROOTS_ON_DISK=
 export BENCH_RUNS=${BENCH_RUNS:-30} BENCH_WARMUP=${BENCH_WARMUP:-3} BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 export BENCH_MANY=${BENCH_MANY:-1000} BENCH_PARALLEL=${BENCH_PARALLEL:-100}
 
@@ -81,6 +84,7 @@ while [ $# -gt 0 ]; do
 	--json) JSON_OUT=${2:?}; shift 2 ;;
 	--no-vm) CASES=${CASES//vm/}; shift ;;
 	--no-strip) NO_STRIP=1; shift ;;
+	--roots-on-disk) ROOTS_ON_DISK=1; shift ;;
 	--quick)
 		BENCH_RUNS=10 BENCH_WARMUP=1 BENCH_MANY=200 BENCH_PARALLEL=40
 		CASES=${CASES//vm/}
@@ -119,7 +123,16 @@ helpers=()
 
 WORK=$(mktemp -d /tmp/sprout-bench.XXXXXX) || die "mktemp failed"
 chmod 755 "$WORK"
-trap 'bench_teardown; rm -rf --one-file-system "$WORK"' EXIT
+# the state roots on a tmpfs of their own, as /run (runc's /run/runc,
+# containerd's /run/containerd, sprout's /run/sprout) is on a host: a disk
+# file system would measure it, not the runtimes (PROFILE.md section 11)
+ROOTS=$WORK
+if [ -z "$ROOTS_ON_DISK" ]; then
+	mkdir "$WORK/run" && mount -t tmpfs -o mode=755 sprout-bench "$WORK/run" ||
+		die "cannot mount a tmpfs on $WORK/run (--roots-on-disk: without)"
+	ROOTS=$WORK/run
+fi
+trap 'bench_teardown; [ "$ROOTS" = "$WORK" ] || umount "$ROOTS"; rm -rf --one-file-system "$WORK"' EXIT
 trap 'exit 130' INT TERM
 SPROUT_BUILD=$SPROUT
 if [ -z "$NO_STRIP" ]; then
@@ -204,12 +217,14 @@ jq -n --slurpfile host "$RESULTS" --slurpfile guest "$GUEST" \
 	--argjson stripped "$([ -z "$NO_STRIP" ] && echo true || echo false)" \
 	--argjson runs "$BENCH_RUNS" --argjson warmup "$BENCH_WARMUP" --argjson rounds "$BENCH_ROUNDS" \
 	--argjson many "$BENCH_MANY" --argjson parallel "$BENCH_PARALLEL" \
+	--arg roots "$([ "$ROOTS" = "$WORK" ] && echo "disk (/tmp)" || echo tmpfs)" \
 	'{date: $date,
 	  machine: {description: $desc, kernel: $kernel, cpu: $cpu, cpus: ($nproc | tonumber),
 	            memory: $mem, cgroups: $cgroups},
 	  versions: ({sprout: $sprout, runc: $runc, crun: $crun, hyperfine: $hyperfine}
 	             | with_entries(select(.value != ""))),
 	  settings: {runs: $runs, warmup: $warmup, rounds: $rounds, many: $many, parallel: $parallel,
+	             state_roots: $roots,
 	             sprout_binary: {build: $build, stripped: $stripped, bytes: $size}},
 	  host: $host, guest: $guest, guest_note: $note}' >"$JSON_OUT" ||
 	die "cannot write $JSON_OUT"
