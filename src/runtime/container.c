@@ -527,9 +527,14 @@ static int do_create(struct ctx *c, struct sp_error *err) {
    * overlaps its setup */
   sp_selfexe_release();
   /* lo up while the init mounts (0.2 ms off its path), before any hook
-   * sees the namespace and long before the workload runs */
-  if (a.lo_by_parent && sp_net_loopback_up_in(pidfd, pid, err) < 0)
+   * sees the namespace and long before the workload runs.  An init that
+   * is gone already (ESRCH) failed: its own error is what to report */
+  struct sp_error lerr = {0};
+  if (a.lo_by_parent && sp_net_loopback_up_in(pidfd, pid, &lerr) < 0 &&
+      lerr.code != ESRCH && lerr.code != ENOENT) {
+    *err = lerr;
     return -1;
+  }
   if (sp_hooks_init_needs_state(&c->spec) && send_hooks_state(c, err) < 0)
     return -1;
   enum sp_sync_type t;
