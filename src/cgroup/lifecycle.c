@@ -211,7 +211,7 @@ static bool populated(const char *dir, struct sp_error *err) {
   struct sp_error ignored;
   snprintf(path, sizeof path, "%s/cgroup.procs", dir);
   bool busy = sp_read_file(path, 4096, &procs, NULL, &ignored) == 0 &&
-              strspn(procs, " \n") < strlen(procs);
+              !blank(procs);
   free(procs);
   if (busy)
     sp_error_set(err, EEXIST, "cgroup: %s exists and has processes in it: "
