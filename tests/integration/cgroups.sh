@@ -100,10 +100,10 @@ t "placement: the init is in ID under our own cgroup in every hierarchy, as with
 # Someone else's cgroup of the container's name below ours, with a process
 # in it, in the hierarchies CTL... ("" the cgroup2 one): the default path
 # would be that cgroup.  runc 1.1 joins it (and its delete kills what is
-# in it); sprout refuses, names it and touches nothing in it.  Only v1
-# hierarchies: the unified directory is made first and the v1 ones while
-# the init mounts, so the refusal comes after a part of the container is
-# there, which must go without the other cgroup.
+# in it); sprout refuses, names it and touches nothing in it.  When only
+# v1 hierarchies have it (the second test), the refusal comes after clone3:
+# the unified directory is made first and the v1 ones while the init
+# mounts, so a part of the container is there and must go without it.
 foreign_cgroup() { # CTL...
 	local ctl d dirs=() sleeper
 	new_container
