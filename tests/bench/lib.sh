@@ -286,13 +286,17 @@ case_many() {
 	done
 }
 
-# 7: case 1 with sprout's overlay root (--overlay: a tmpfs upper layer).
+# 7: case 1 with sprout's overlay root (--overlay: a tmpfs upper layer);
+# sprout-base: case 1's sprout again, in the same rounds (as in case 2): the
+# issue's ratio (case 7 / case 1) measured in pairs, not against case 1's
+# runs of many minutes before, on a machine that case 6 has since changed.
 case_overlay() {
 	if ! "$SPROUT" help run 2>/dev/null | grep -q -- --overlay; then
 		say "case 7: this sprout has no --overlay"
 		return 0
 	fi
-	measure 7 sprout "$(rt sprout) run --overlay --bundle $WORK/b-true bench-ovl"
+	measure_rounds 7 sprout "$(rt sprout) run --overlay --bundle $WORK/b-true bench-ovl" \
+		sprout-base "$(rt sprout) run --bundle $WORK/b-true bench-ovl"
 }
 
 case_rss() {

@@ -19,7 +19,8 @@
 #   4    exec /bin/true into a running container
 #   5    100 containers created, started and deleted by 2 parallel workers
 #   6    create and list with N (1000) containers present, and with none
-#   7    case 1 with sprout's overlay root (run --overlay)
+#   7    case 1 with sprout's overlay root (run --overlay), against
+#        case 1's sprout again in the same rounds
 #   rss  peak RSS of `run` (GNU time's %M, the largest of 10)
 #
 # crun 1.8 refuses this hybrid-cgroup host: it is measured (cases 1-4 and
@@ -31,8 +32,8 @@
 #
 # --cases LIST   comma-separated subset of 1,2,3,4,5,6,7,rss,vm (default all)
 # --runs N       hyperfine runs per command (30); --warmup N (3)
-# --rounds N     cases 1 and 2 take their runs in N rounds (3), the tools in
-#                turns (sprout, runc, floor, sprout, ...), so that a machine
+# --rounds N     cases 1, 2 and 7 take their runs in N rounds (3), the tools
+#                in turns (sprout, runc, floor, sprout, ...), so that a machine
 #                whose speed drifts drifts under every tool alike
 # --many N       containers present in case 6 (1000)
 # --parallel N   containers in case 5 (100)
