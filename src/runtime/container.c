@@ -392,7 +392,14 @@ static bool cgroups_later(const struct ctx *c, unsigned long all) {
   return !sp_hooks_init_needs_state(&c->spec);
 }
 
-static int do_create(struct ctx *c, struct sp_error *err) {
+/* The init's SP_SYNC_ERROR: its text is the error. */
+static void init_failed(struct ctx *c, const char *text, struct sp_error *err) {
+  sp_error_set(err, 0, "%s", text ? text : "container init failed");
+  /* a createContainer hook failed: poststop hooks run after the cleanup */
+  c->hook_failed = text && !strncmp(text, "hook ", 5);
+}
+
+static int create_steps(struct ctx *c, struct sp_error *err) {
   if (check_input(c, err) < 0)
     return -1;
   const char *root = root_of(c->g);
@@ -527,14 +534,9 @@ static int do_create(struct ctx *c, struct sp_error *err) {
    * overlaps its setup */
   sp_selfexe_release();
   /* lo up while the init mounts (0.2 ms off its path), before any hook
-   * sees the namespace and long before the workload runs.  An init that
-   * is gone already (ESRCH) failed: its own error is what to report */
-  struct sp_error lerr = {0};
-  if (a.lo_by_parent && sp_net_loopback_up_in(pidfd, pid, &lerr) < 0 &&
-      lerr.code != ESRCH && lerr.code != ENOENT) {
-    *err = lerr;
+   * sees the namespace and long before the workload runs */
+  if (a.lo_by_parent && sp_net_loopback_up_in(pidfd, pid, err) < 0)
     return -1;
-  }
   if (sp_hooks_init_needs_state(&c->spec) && send_hooks_state(c, err) < 0)
     return -1;
   enum sp_sync_type t;
@@ -553,9 +555,7 @@ static int do_create(struct ctx *c, struct sp_error *err) {
       return -1;
   }
   if (t == SP_SYNC_ERROR) {
-    sp_error_set(err, 0, "%s", text ? text : "container init failed");
-    /* a createContainer hook failed: poststop hooks run after the cleanup */
-    c->hook_failed = text && !strncmp(text, "hook ", 5);
+    init_failed(c, text, err);
     free(text);
     return -1;
   }
@@ -567,6 +567,39 @@ static int do_create(struct ctx *c, struct sp_error *err) {
     return -1;
   sp_overlay_keep(&c->ov); /* a created container's UPPERDIR stays */
   return 0;
+}
+
+/* A step of the parent's after clone3 failed.  When the init failed first,
+ * its error is waiting on the sync socket (it sends it, then exits), and
+ * the parent's failure is only the consequence: EPIPE on a GO, ESRCH on
+ * the setns into its netns or on its pid in a tasks file.  The init's
+ * error says what was wrong; nothing pending (an init alive, or killed
+ * without a word) leaves the parent's.  Never blocks. */
+static void prefer_init_error(struct ctx *c, struct sp_error *err) {
+  for (;;) {
+    struct pollfd p = {.fd = c->sock[0], .events = POLLIN};
+    if (c->sock[0] < 0 || poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+      return;
+    enum sp_sync_type t;
+    char *text = NULL;
+    struct sp_error ignored = {0};
+    if (sp_sync_recv(c->sock[0], &t, &text, &ignored) < 0)
+      return; /* EOF: the init said nothing more */
+    if (t == SP_SYNC_ERROR) {
+      sp_log(SP_LOG_DEBUG, "after the container init's error: %s", err->msg);
+      init_failed(c, text, err);
+      free(text);
+      return;
+    }
+    free(text);
+  }
+}
+
+static int do_create(struct ctx *c, struct sp_error *err) {
+  int r = create_steps(c, err);
+  if (r < 0 && c->pid > 0)
+    prefer_init_error(c, err);
+  return r;
 }
 
 int sp_container_create(const struct sp_global *g,

@@ -1,5 +1,6 @@
 /* The parent <-> init protocol: one SEQPACKET message per step. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,11 @@ int sp_sync_recv_fd(int fd, enum sp_sync_type *type, char **text, int *passfd,
     struct cmsghdr align;
   } u;
   struct msghdr mh;
+  /* ECONNRESET: the peer exited with a message of ours unread (an init
+   * that failed before it read our GO).  The kernel reports that once,
+   * ahead of what the peer sent before it exited, which is still queued:
+   * the init's error */
+  bool reset = false;
   do {
     memset(&mh, 0, sizeof mh);
     mh.msg_iov = &iov;
@@ -61,6 +67,10 @@ int sp_sync_recv_fd(int fd, enum sp_sync_type *type, char **text, int *passfd,
     mh.msg_control = u.buf;
     mh.msg_controllen = sizeof u.buf;
     r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    if (r < 0 && errno == ECONNRESET && !reset) {
+      reset = true;
+      errno = EINTR; /* once more */
+    }
   } while (r < 0 && errno == EINTR);
   if (r < 0)
     return sp_error_sys(err, "read from container init");
