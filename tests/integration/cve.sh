@@ -227,6 +227,40 @@ t_cve_2019_19921() {
 t "CVE-2019-19921: mount target through an absolute symlink stays in the root" t_cve_2019_19921 absolute
 t "CVE-2019-19921: mount target through a ../ symlink stays in the root" t_cve_2019_19921 relative
 
+# The mount's flags are set after the mount, on the target opened again by
+# its name: that open must resolve inside the root as the mount did, not
+# through the symlink to a host mount (here a tmpfs of the test's own),
+# which would then be remounted read-only.
+t_symlink_remount() {
+	local vol opts
+	new_container --copy
+	host_dir remount
+	vol=$TMPDIR_IT/vol-remount-$_ID_COUNTER
+	mkdir -p "$HOST/m" "$vol"
+	# after new_container: the host's mount table it records lacks it
+	mount -t tmpfs -o size=1m sprout-test "$HOST/m" || {
+		fail "cannot mount a tmpfs on $HOST/m"
+		return
+	}
+	ln -s "$HOST" "$ROOTFS/data"
+	cfg '.root.readonly = false | .mounts += [{destination: "/data/m", type: "bind", source: $v, options: ["bind", "ro"]}]' \
+		--arg v "$vol"
+	set_args sh -c 'touch /data/m/x 2>/dev/null && echo rw || echo ro'
+	rt run -b "$BUNDLE" "$CID"
+	opts=$(findmnt -n -o OPTIONS --mountpoint "$HOST/m")
+	umount "$HOST/m"
+	expect_match ",$opts," ",rw," "the host's tmpfs behind the symlink keeps its flags" || return
+	# without openat2 a symlink on the way is refused; with it, it resolves
+	# inside the root and the bind there is read-only
+	if [ "$RC" = 0 ]; then
+		expect_eq "$OUT" ro "the bind inside the root is read-only"
+	else
+		expect_sprout_error
+	fi
+	leftovers_after "$CID"
+}
+t "a ro bind through a symlink to a host mount remounts the bind inside the root only" t_symlink_remount
+
 t_cve_2021_30465() {
 	# a volume the container controls holds a symlink; a later mount's
 	# target goes through it (the race swapped a directory for it)
@@ -677,6 +711,37 @@ t_exec_tampered_proc() {
 	done_with
 }
 t "exec into a container that replaced its /proc: no procfs write lands in the fake" t_exec_tampered_proc
+
+# ----------------------------------------------------- without openat2 ---
+
+# A kernel before 5.6 has no openat2: every open inside the container's
+# root (mount targets, masks, /dev/pts, /dev/console) and the procfs
+# writes then walk component by component and refuse every symlink.  The
+# symlink attacks again, with openat2 failing ENOSYS for sprout and
+# everything it starts (tests/helpers/sprout-enosys).
+no_openat2() { # no_openat2 TEST [ARGS...]
+	local saved=$SPROUT r
+	printf '#!/bin/sh\nexec %s openat2 %s "$@"\n' "$HELPERS_DIR/sprout-enosys" "$saved" \
+		>"$TMPDIR_IT/no-openat2"
+	chmod +x "$TMPDIR_IT/no-openat2"
+	SPROUT=$TMPDIR_IT/no-openat2
+	"$@"
+	r=$?
+	SPROUT=$saved
+	return $r
+}
+t "no openat2: CVE-2023-28642 (/proc as a symlink)" no_openat2 t_cve_2023_28642
+t "no openat2: CVE-2019-16884 (/sys as a symlink)" no_openat2 t_sys_symlink
+t "no openat2: CVE-2019-19921, absolute symlink" no_openat2 t_cve_2019_19921 absolute
+t "no openat2: CVE-2019-19921, ../ symlink" no_openat2 t_cve_2019_19921 relative
+t "no openat2: CVE-2021-30465 (symlink in a volume)" no_openat2 t_cve_2021_30465
+t "no openat2: a ro bind through a symlink to a host mount" no_openat2 t_symlink_remount
+t "no openat2: CVE-2024-45310 (mkdir of mount targets)" no_openat2 t_cve_2024_45310
+t "no openat2: CVE-2025-31133 (/dev/null as a symlink)" no_openat2 t_cve_2025_31133_symlink
+t "no openat2: CVE-2025-52565 (/dev/pts as a symlink)" no_openat2 t_cve_2025_52565_pts
+t "no openat2: CVE-2025-52565 (/dev/console as a symlink)" no_openat2 t_cve_2025_52565_console
+t "no openat2: /dev as a symlink (tmpfs /dev)" no_openat2 t_dev_symlink yes
+t "no openat2: /dev as a symlink (no /dev mount)" no_openat2 t_dev_symlink no
 
 t_leftovers_all() {
 	local id
