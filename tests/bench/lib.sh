@@ -136,15 +136,21 @@ measure_rounds() {
 	done
 	for i in "${!tools[@]}"; do
 		[ "${tools[$i]}" = - ] && continue
-		jq -s -c --arg c "$case" --arg t "${tools[$i]}" '
-			[.[].results[0].times[]] as $x | ($x | length) as $n
-			| ($x | add / $n) as $m | ($x | sort) as $o
-			| {case: $c, tool: $t, mean: ($m * 1000),
-			   stddev: (if $n > 1 then ([$x[] | (. - $m) * (. - $m)] | add / ($n - 1) | sqrt * 1000) else 0 end),
-			   median: ((if $n % 2 == 1 then $o[($n - 1) / 2] else ($o[$n / 2 - 1] + $o[$n / 2]) / 2 end) * 1000),
-			   min: ($o[0] * 1000), max: ($o[-1] * 1000), runs: $n, rounds: length}' \
-			"$WORK/hf-$case-${tools[$i]}"-[0-9]*.json >>"$RESULTS"
+		summarize_rounds "$case" "${tools[$i]}"
 	done
+}
+
+# summarize_rounds CASE TOOL: one record of the runs of every round of
+# CASE and TOOL ($WORK/hf-CASE-TOOL-R.json) taken together.
+summarize_rounds() {
+	jq -s -c --arg c "$1" --arg t "$2" '
+		[.[].results[0].times[]] as $x | ($x | length) as $n
+		| ($x | add / $n) as $m | ($x | sort) as $o
+		| {case: $c, tool: $t, mean: ($m * 1000),
+		   stddev: (if $n > 1 then ([$x[] | (. - $m) * (. - $m)] | add / ($n - 1) | sqrt * 1000) else 0 end),
+		   median: ((if $n % 2 == 1 then $o[($n - 1) / 2] else ($o[$n / 2 - 1] + $o[$n / 2]) / 2 end) * 1000),
+		   min: ($o[0] * 1000), max: ($o[-1] * 1000), runs: $n, rounds: length}' \
+		"$WORK/hf-$1-$2"-[0-9]*.json >>"$RESULTS"
 }
 
 # record CASE TOOL MEAN STDDEV: a derived result (e.g. a sum of measurements).
@@ -271,19 +277,41 @@ case_many() {
 			$seq empty "$(bin "$t")" "$ROOTS/root-$t"
 			continue
 		fi
-		measure 6.create.N "$t" "$(rt "$t") create --bundle $WORK/b-true bench-many" \
-			--prepare "$seq remove $r" --cleanup "$seq remove $r"
-		# the same kernel state (N live containers) but an empty --root: what
-		# is left of the difference is the kernel's, not a scan by the runtime
+		# and the same kernel state (N live containers) but an empty --root:
+		# what is left of the difference is the kernel's, not a scan by the
+		# runtime.  The two in turns, in rounds, as cases 1 and 2: measured
+		# one after the other they differed by up to 1.4x either way.
 		mkdir -p "$ROOTS/root-$t-other"
-		r="$(bin "$t") $ROOTS/root-$t-other $WORK/b-true bench-many"
-		measure 6.create.X "$t" "$(bin "$t") --root $ROOTS/root-$t-other create --bundle $WORK/b-true bench-many" \
-			--prepare "$seq remove $r" --cleanup "$seq remove $r"
+		many_rounds "$t" "$r" "$(bin "$t") $ROOTS/root-$t-other $WORK/b-true bench-many"
 		measure 6.list.N "$t" "$(rt "$t") list"
 		[ "$t" = "${TOOLS[0]}" ] && measure 6.create.N floor "$(floor_cmd)"
 		say "case 6, $t: deleting $n containers"
 		$seq empty "$(bin "$t")" "$ROOTS/root-$t"
 	done
+}
+
+# many_rounds TOOL R RX: case 6's create with N present (seq.sh words R)
+# and into the empty root beside them (RX), BENCH_ROUNDS rounds in turns.
+many_rounds() {
+	local t=$1 r=$2 rx=$3 c i n rounds=${BENCH_ROUNDS:-3} warm
+	local seq="bash $BENCH_DIR/seq.sh"
+	n=$(((BENCH_RUNS + rounds - 1) / rounds))
+	for ((i = 0; i < rounds; i++)); do
+		warm=$BENCH_WARMUP
+		[ "$i" -gt 0 ] && warm=1
+		for c in N X; do
+			local words=$r
+			[ $c = X ] && words=$rx
+			# shellcheck disable=SC2086 # words: BIN ROOT BUNDLE ID
+			set -- $words
+			say "case 6.create.$c, $t, round $((i + 1))/$rounds: $1 --root $2 create --bundle $3 $4"
+			hf_run "6.create.$c" "$t" "$WORK/hf-6.create.$c-$t-$i.json" "$warm" "$n" \
+				"$1 --root $2 create --bundle $3 $4" \
+				--prepare "$seq remove $words" --cleanup "$seq remove $words" || return 1
+		done
+	done
+	summarize_rounds 6.create.N "$t"
+	summarize_rounds 6.create.X "$t"
 }
 
 # 7: case 1 with sprout's overlay root (--overlay: a tmpfs upper layer);

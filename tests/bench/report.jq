@@ -98,7 +98,7 @@ def table($head; $rows):
 | "sprout benchmark, \(.date // "")",
   "machine: \(.machine.description // "?")",
   "versions: \(.versions | to_entries | map(.value) | join(", "))",
-  "runs per command: \(.settings.runs // "?"), warmup \(.settings.warmup // "?"), cases \(if any(.host[]?; .case == "7" and .tool == "sprout-base") then "1, 2 and 7" else "1-2" end) in \(.settings.rounds // 1) interleaved rounds; N = \(.settings.many // "?"); state roots on \(.settings.state_roots // "disk (/tmp)")",
+  "runs per command: \(.settings.runs // "?"), warmup \(.settings.warmup // "?"), cases \((["1", "2"] + (if any(.host[]?; .case == "6.create.X" and .rounds) then ["6 (create N and X)"] else [] end) + (if any(.host[]?; .case == "7" and .tool == "sprout-base") then ["7"] else [] end)) | join(", ")) in \(.settings.rounds // 1) interleaved rounds; N = \(.settings.many // "?"); state roots on \(.settings.state_roots // "disk (/tmp)")",
   "",
   (if ($h | length) > 0 then
      "host (\(.machine.cgroups // "?") cgroups): mean time per command",

@@ -34,7 +34,8 @@
 # --runs N       hyperfine runs per command (30); --warmup N (3)
 # --rounds N     cases 1, 2 and 7 take their runs in N rounds (3), the tools
 #                in turns (sprout, runc, floor, sprout, ...), so that a machine
-#                whose speed drifts drifts under every tool alike
+#                whose speed drifts drifts under every tool alike; so do case
+#                6's two creates with N present (N and X)
 # --many N       containers present in case 6 (1000)
 # --parallel N   containers in case 5 (100)
 # --quick        --runs 10 --warmup 1 --many 200 --parallel 40, no vm
