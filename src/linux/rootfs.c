@@ -31,50 +31,22 @@ static void fd_path(char buf[FD_PATH_MAX], int fd) {
 
 static void clean_path(char *p) { sp_path_clean(p, p, strlen(p) + 1); }
 
-int sp_open_in_root(int rootfd, const char *path, int flags,
-                    struct sp_error *err) {
-  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-  if (fd >= 0 || errno != ENOSYS) {
-    if (fd < 0)
-      sp_error_sys(err, "open %s inside the container root", path);
-    return fd;
-  }
-  /* no openat2: walk component by component, refusing every symlink */
-  char buf[PATH_MAX];
-  snprintf(buf, sizeof buf, "%s", path);
-  clean_path(buf);
-  int cur = dup(rootfd);
-  char *save = NULL;
-  for (char *c = strtok_r(buf, "/", &save); c && cur >= 0;) {
-    char *next = strtok_r(NULL, "/", &save);
-    int nfd = openat(cur, c, (next ? O_PATH | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
-    close(cur);
-    cur = nfd;
-    c = next;
-  }
-  if (cur < 0)
-    sp_error_sys(err, "open %s inside the container root", path);
-  return cur;
-}
+enum walk_make { WALK_FIND, WALK_MKDIR, WALK_MKFILE };
 
-/* Resolve PATH inside ROOTFD creating what is missing; symlinks met on the
- * way are re-resolved from the root, never followed by the kernel. */
-int sp_mkdir_in_root(int rootfd, const char *path, mode_t mode,
-                     bool create_file, struct sp_error *err) {
+/* PATH resolved inside ROOTFD as openat2's RESOLVE_IN_ROOT would, by hand:
+ * one component at a time with O_NOFOLLOW, every symlink met re-resolved
+ * from the root (an absolute target) or from its own directory (a relative
+ * one), ".." never above the root.  MAKE creates what is missing (the last
+ * component a regular file with WALK_MKFILE).  A last component that is a
+ * symlink is resolved too with FOLLOW_LAST, else the link itself is the
+ * result.  Returns an O_PATH fd. */
+static int walk_in_root(int rootfd, const char *path, enum walk_make make,
+                        bool follow_last, mode_t mode, struct sp_error *err) {
   char cur[PATH_MAX];
   if (snprintf(cur, sizeof cur, "/%s", path) >= (int)sizeof cur)
     return sp_error_errno(err, ENAMETOOLONG, "%s", path);
   clean_path(cur);
-  /* The common case, a path that exists and holds no symlink, in one
-   * syscall; the walk below would find the same object.  Anything else
-   * (a missing component, a symlink: ELOOP, no openat2) takes the walk. */
-  struct open_how how = {.flags = O_PATH | O_CLOEXEC,
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
-  int fast = (int)syscall(SYS_openat2, rootfd, cur, &how, sizeof how);
-  if (fast >= 0)
-    return fast;
+  const char *verb = make == WALK_FIND ? "open" : "create";
   int loops = 0;
 restart:;
   int dirfd = dup(rootfd);
@@ -89,9 +61,9 @@ restart:;
     if (slash)
       *slash = '\0';
     int fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
+    if (fd < 0 && errno == ENOENT && make != WALK_FIND) {
       int r;
-      if (last && create_file) {
+      if (last && make == WALK_MKFILE) {
         r = openat(dirfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (r >= 0)
           close(r);
@@ -120,7 +92,7 @@ restart:;
       close(dirfd);
       return sp_error_sys(err, "stat %s", cur);
     }
-    if (S_ISLNK(st.st_mode)) {
+    if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
       char target[PATH_MAX];
       ssize_t n = readlinkat(fd, "", target, sizeof target - 1);
       close(fd);
@@ -152,12 +124,73 @@ restart:;
     if (!S_ISDIR(st.st_mode)) {
       close(fd);
       *slash = '/';
-      return sp_error_errno(err, ENOTDIR, "create %s inside the container root", cur);
+      return sp_error_errno(err, ENOTDIR, "%s %s inside the container root", verb, cur);
     }
     dirfd = fd;
     *slash = '/';
     comp = slash + 1;
   }
+}
+
+int sp_open_in_root(int rootfd, const char *path, int flags,
+                    struct sp_error *err) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+  if (fd >= 0 || errno != ENOSYS) {
+    if (fd < 0)
+      sp_error_sys(err, "open %s inside the container root", path);
+    return fd;
+  }
+  /* no openat2 (Linux before 5.6): the same resolution by hand; the root
+   * of AT_FDCWD is the working directory, as for openat2 */
+  int base = rootfd == AT_FDCWD ? open(".", O_PATH | O_DIRECTORY | O_CLOEXEC) : rootfd;
+  if (base < 0)
+    return sp_error_sys(err, "open %s inside the container root: open .", path);
+  fd = walk_in_root(base, path, WALK_FIND, !(flags & O_NOFOLLOW), 0, err);
+  if (base != rootfd)
+    close(base);
+  if (fd < 0)
+    return -1;
+  struct stat st;
+  int e = fstat(fd, &st) < 0                          ? errno
+          : S_ISLNK(st.st_mode) && !(flags & O_PATH)   ? ELOOP
+          : (flags & O_DIRECTORY) && !S_ISDIR(st.st_mode) ? ENOTDIR
+                                                        : 0;
+  if (e || (flags & O_PATH)) {
+    if (e) {
+      close(fd);
+      return sp_error_errno(err, e, "open %s inside the container root", path);
+    }
+    return fd;
+  }
+  /* the object found, opened as asked (its magic link: no O_NOFOLLOW) */
+  char p[FD_PATH_MAX];
+  fd_path(p, fd);
+  int r = open(p, (flags & ~(O_NOFOLLOW | O_DIRECTORY)) | O_CLOEXEC);
+  close(fd);
+  if (r < 0)
+    sp_error_sys(err, "open %s inside the container root", path);
+  return r;
+}
+
+/* Resolve PATH inside ROOTFD creating what is missing; symlinks met on the
+ * way are re-resolved from the root, never followed by the kernel. */
+int sp_mkdir_in_root(int rootfd, const char *path, mode_t mode,
+                     bool create_file, struct sp_error *err) {
+  char cur[PATH_MAX];
+  if (snprintf(cur, sizeof cur, "/%s", path) >= (int)sizeof cur)
+    return sp_error_errno(err, ENAMETOOLONG, "%s", path);
+  clean_path(cur);
+  /* The common case, a path that exists and holds no symlink, in one
+   * syscall; the walk would find the same object.  Anything else (a
+   * missing component, a symlink: ELOOP, no openat2) takes the walk. */
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
+  int fast = (int)syscall(SYS_openat2, rootfd, cur, &how, sizeof how);
+  if (fast >= 0)
+    return fast;
+  return walk_in_root(rootfd, cur, create_file ? WALK_MKFILE : WALK_MKDIR, true, mode, err);
 }
 
 /* ---- the mounts of the config ---------------------------------------- */

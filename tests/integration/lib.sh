@@ -448,6 +448,22 @@ expect_sprout_error() {
 	fi
 }
 
+# no_openat2 TEST [ARGS...]: TEST with sprout run as on a kernel before 5.6,
+# openat2 failing ENOSYS for sprout and everything it starts
+# (tests/helpers/sprout-enosys): every open inside the container's root
+# then takes sprout's own walk.
+no_openat2() {
+	local saved=$SPROUT r
+	printf '#!/bin/sh\nexec %s openat2 %s "$@"\n' "$HELPERS_DIR/sprout-enosys" "$saved" \
+		>"$TMPDIR_IT/no-openat2"
+	chmod +x "$TMPDIR_IT/no-openat2"
+	SPROUT=$TMPDIR_IT/no-openat2
+	"$@"
+	r=$?
+	SPROUT=$saved
+	return $r
+}
+
 # ---------------------------------------------------------- leftovers ---
 
 # not_other_runs: filter mount_snapshot lines, dropping the mounts of other

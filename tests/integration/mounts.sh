@@ -326,6 +326,8 @@ t_masked() {
 	leftovers_after "$CID"
 }
 t "masked paths read empty, readonly paths are read-only, missing ones ignored" t_masked
+# on a kernel without openat2 (before 5.6) they were silently skipped
+t "no openat2: masked and readonly paths applied all the same" no_openat2 t_masked
 
 # ---------------------------------------------------------- no-pivot ---
 

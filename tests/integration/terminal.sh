@@ -57,6 +57,7 @@ t_console_socket() {
 	leftovers_after "$CID"
 }
 t "create --console-socket: one SCM_RIGHTS message, an interactive pty" t_console_socket
+t "no openat2: create --console-socket (/dev/pts/ptmx and /dev/console found by sprout's own walk)" no_openat2 t_console_socket
 
 t_console_size() {
 	tty_container sh -c 'stty size; stat -c "console=%t:%T" /dev/console; stat -c "tty=%t:%T" "$(tty)"; grep -c " /dev/console " /proc/self/mountinfo'
