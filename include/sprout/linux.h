@@ -55,8 +55,10 @@ int sp_rootfs_setup(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
 /* After hostname and sysctl: masked paths, read-only paths, read-only root. */
 int sp_rootfs_finish(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
                      struct sp_error *err);
-/* Open PATH (absolute, inside the root dir ROOTFD) without leaving the root:
- * openat2(RESOLVE_IN_ROOT), falling back to an O_NOFOLLOW walk. */
+/* Open PATH (absolute, inside the root dir ROOTFD; AT_FDCWD: the working
+ * directory) without leaving the root: openat2(RESOLVE_IN_ROOT), or where
+ * the kernel lacks it the same resolution by hand (every symlink resolved
+ * inside the root, O_PATH then reopened with FLAGS). */
 int sp_open_in_root(int rootfd, const char *path, int flags,
                     struct sp_error *err);
 /* mkdir -p PATH inside ROOTFD (no symlink leaves the root) and open the last
