@@ -104,6 +104,10 @@ void sp_seccomp_prog_free(struct sp_seccomp_prog *p);
 char *sp_seccomp_canonical(const struct sp_seccomp *s);
 void sp_sha256(const void *data, size_t len, uint8_t out[32]);
 void sp_sha256_hex(const void *data, size_t len, char out[65]);
+/* Whether sp_sha256 uses the CPU's SHA extensions; tests turn them off
+ * to compare with the portable code. */
+bool sp_sha256_accelerated(void);
+void sp_sha256_set_accel(bool on);
 
 /* Connect to listenerPath (AF_UNIX, SOCK_STREAM). */
 int sp_seccomp_listener_connect(const char *path, struct sp_error *err);
