@@ -153,17 +153,19 @@ int sp_open_in_root(int rootfd, const char *path, int flags,
   if (fd < 0)
     return -1;
   struct stat st;
-  int e = fstat(fd, &st) < 0                          ? errno
-          : S_ISLNK(st.st_mode) && !(flags & O_PATH)   ? ELOOP
-          : (flags & O_DIRECTORY) && !S_ISDIR(st.st_mode) ? ENOTDIR
-                                                        : 0;
-  if (e || (flags & O_PATH)) {
-    if (e) {
-      close(fd);
-      return sp_error_errno(err, e, "open %s inside the container root", path);
-    }
-    return fd;
+  int e = 0;
+  if (fstat(fd, &st) < 0)
+    e = errno;
+  else if (S_ISLNK(st.st_mode) && !(flags & O_PATH))
+    e = ELOOP; /* O_NOFOLLOW on a link */
+  else if ((flags & O_DIRECTORY) && !S_ISDIR(st.st_mode))
+    e = ENOTDIR;
+  if (e) {
+    close(fd);
+    return sp_error_errno(err, e, "open %s inside the container root", path);
   }
+  if (flags & O_PATH)
+    return fd;
   /* the object found, opened as asked (its magic link: no O_NOFOLLOW) */
   char p[FD_PATH_MAX];
   fd_path(p, fd);
