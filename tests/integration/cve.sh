@@ -716,6 +716,9 @@ t "exec into a container that replaced its /proc: no procfs write lands in the f
 # attacks again, with openat2 failing ENOSYS for sprout and everything it
 # starts (no_openat2, lib.sh).
 t "no openat2: CVE-2023-28642 (/proc as a symlink)" no_openat2 t_cve_2023_28642
+t "no openat2: CVE-2025-52881 (procfs to procfs)" no_openat2 t_cve_2025_52881
+t "no openat2: CVE-2019-16884 (a directory over /proc)" no_openat2 t_cve_2019_16884
+t "no openat2: CVE-2023-27561 (a file over a procfs target)" no_openat2 t_cve_2023_27561
 t "no openat2: CVE-2019-16884 (/sys as a symlink)" no_openat2 t_sys_symlink
 t "no openat2: CVE-2019-19921, absolute symlink" no_openat2 t_cve_2019_19921 absolute
 t "no openat2: CVE-2019-19921, ../ symlink" no_openat2 t_cve_2019_19921 relative
