@@ -712,9 +712,9 @@ t "exec into a container that replaced its /proc: no procfs write lands in the f
 # A kernel before 5.6 has no openat2: every open inside the container's
 # root (mount targets, masks, /dev/pts, /dev/console) then takes sprout's
 # own walk, one component at a time, every symlink resolved inside the
-# root by hand, and the procfs writes refuse symlinks.  The symlink
-# attacks again, with openat2 failing ENOSYS for sprout and everything it
-# starts (no_openat2, lib.sh).
+# root by hand, and the procfs writes refuse symlinks.  The symlink and
+# procfs attacks again, with openat2 failing ENOSYS for sprout and
+# everything it starts (no_openat2, lib.sh).
 t "no openat2: CVE-2023-28642 (/proc as a symlink)" no_openat2 t_cve_2023_28642
 t "no openat2: CVE-2025-52881 (procfs to procfs)" no_openat2 t_cve_2025_52881
 t "no openat2: CVE-2019-16884 (a directory over /proc)" no_openat2 t_cve_2019_16884
