@@ -9,6 +9,7 @@
 #include "config.h"
 #include "sprout/parse.h"
 #include "sprout/spec.h"
+#include "sprout/timeline.h"
 #include "sprout/userns.h"
 #include "sprout/util.h"
 
@@ -236,7 +237,15 @@ int cli_want_id(const char *cmd, int argc, char **argv, int first,
   return sp_id_validate(*id, err);
 }
 
+#ifdef SP_TIMELINE
+static void mark_end(void) { SP_MARK("end"); }
+#endif
+
 int main(int argc, char **argv) {
+  SP_MARK("main");
+#ifdef SP_TIMELINE
+  atexit(mark_end);
+#endif
   struct sp_global g = {.root = NULL};
   const char *log_file = NULL, *log_format = "text";
   struct sp_error err = {0};

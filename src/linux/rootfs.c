@@ -20,6 +20,7 @@
 #include "sprout/linux.h"
 #include "sprout/security.h"
 #include "sprout/overlay.h"
+#include "sprout/timeline.h"
 #include "sprout/util.h"
 
 #define FD_PATH_MAX 32
@@ -673,8 +674,10 @@ int sp_rootfs_setup(const struct sp_spec *spec, const struct sp_rootfs_opts *o,
       return -1;
   }
   /* the overlay root goes on top of the bind: from here on o->rootfs is it */
+  SP_MARK("init.overlay");
   if (o->overlay && sp_overlay_mount(o->overlay, o->rootfs, o->in_userns, err) < 0)
     return -1;
+  SP_MARK("init.overlay_done");
   int rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return sp_error_sys(err, "open rootfs %s", o->rootfs);

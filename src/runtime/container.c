@@ -39,6 +39,7 @@
 #include "sprout/spec.h"
 #include "sprout/state.h"
 #include "sprout/sync.h"
+#include "sprout/timeline.h"
 #include "sprout/userns.h"
 #include "sprout/util.h"
 
@@ -402,6 +403,7 @@ static void init_failed(struct ctx *c, const char *text, struct sp_error *err) {
 static int create_steps(struct ctx *c, struct sp_error *err) {
   if (check_input(c, err) < 0)
     return -1;
+  SP_MARK("checked");
   const char *root = root_of(c->g);
   c->statefd = sp_state_claim(root, c->o->id, err);
   if (c->statefd < 0)
@@ -432,11 +434,13 @@ static int create_steps(struct ctx *c, struct sp_error *err) {
       return sp_error_sys(err, "state: %s", SP_NO_NEW_KEYRING);
     close(k);
   }
+  SP_MARK("state");
   unsigned long all = sp_ns_new_flags(&c->spec);
   bool later = cgroups_later(c, all);
   /* the limits before the init can enter: a bad one fails the create */
   if (make_cgroups(c, later ? SP_CG_UNIFIED : SP_CG_ALL, err) < 0)
     return -1;
+  SP_MARK("cgroups");
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sock) < 0)
     return sp_error_sys(err, "socketpair");
   if (parent_namespaces(c, err) < 0)
@@ -485,6 +489,7 @@ static int create_steps(struct ctx *c, struct sp_error *err) {
       ca.flags |= CLONE_INTO_CGROUP;
       ca.cgroup = (uint64_t)cj.v2_fd;
     }
+  SP_MARK("clone3");
     pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0 && (ca.flags & CLONE_INTO_CGROUP)) {
       /* an older kernel, or a cgroup that refuses: sp_cgroup_enter says why */
@@ -502,6 +507,7 @@ static int create_steps(struct ctx *c, struct sp_error *err) {
     return sp_error_sys(err, "clone3 into new namespaces");
   if (pid == 0)
     sp_init_main(&a);
+  SP_MARK("cloned");
   c->pid = pid;
   c->pidfd = pidfd;
   sp_security_parent_done();
@@ -537,6 +543,7 @@ static int create_steps(struct ctx *c, struct sp_error *err) {
    * sees the namespace and long before the workload runs */
   if (a.lo_by_parent && sp_net_loopback_up_in(pidfd, pid, err) < 0)
     return -1;
+  SP_MARK("wait_init");
   if (sp_hooks_init_needs_state(&c->spec) && send_hooks_state(c, err) < 0)
     return -1;
   enum sp_sync_type t;
@@ -559,6 +566,7 @@ static int create_steps(struct ctx *c, struct sp_error *err) {
     free(text);
     return -1;
   }
+  SP_MARK("ready");
   free(text);
   /* `run` records the ready state once the workload was let go */
   if (!c->run && save_state_as(c, true, err) < 0)
@@ -851,6 +859,7 @@ int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
   int nfd = -2; /* NOTIFY_SOCKET: listen before the workload runs */
   if (r == 0 && (nfd = sp_notify_bind(c.statefd, err)) == -1)
     r = -1;
+  SP_MARK("release");
   if (r == 0)
     r = release_fifo(c.statefd, c.pidfd, err);
   /* the workload starts while the state is written */
@@ -863,6 +872,7 @@ int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
     ctx_free(&c);
     return -1;
   }
+  SP_MARK("running");
   if (has_hooks(&c.spec, SP_HOOK_POSTSTART)) {
     char *running = sp_hooks_state_json(c.statefd, o->id, SP_STATUS_RUNNING);
     sp_hooks_run_warn(&c.spec, SP_HOOK_POSTSTART, running, o->id);
@@ -883,6 +893,7 @@ int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
   struct sp_foreground f = {.pidfd = c.pidfd, .forward = &set, .master = c.pty_master,
                             .notify_fd = nfd, .notify_pid = c.pid};
   int status = sp_foreground_wait(&f);
+  SP_MARK("exited");
   if (nfd >= 0)
     close(nfd);
   close(c.pidfd);
@@ -895,6 +906,7 @@ int sp_container_run(const struct sp_global *g, const struct sp_create_opts *o,
                       ? sp_hooks_state_json(c.statefd, o->id, SP_STATUS_STOPPED)
                       : NULL;
   ctx_cleanup(&c);
+  SP_MARK("cleaned");
   sp_hooks_run_warn(&c.spec, SP_HOOK_POSTSTOP, stopped, o->id);
   free(stopped);
   ctx_free(&c);

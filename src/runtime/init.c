@@ -22,6 +22,7 @@
 #include "sprout/process.h"
 #include "sprout/security.h"
 #include "sprout/sync.h"
+#include "sprout/timeline.h"
 #include "sprout/userns.h"
 #include "sprout/util.h"
 
@@ -182,6 +183,7 @@ void sp_init_main(struct sp_init_args *a) {
   enum sp_sync_type t;
   if (sp_sync_recv(a->sync_fd, &t, NULL, &err) < 0 || t != SP_SYNC_GO)
     _exit(1);
+  SP_MARK("init.go");
   /* the state for createContainer and startContainer hooks */
   if (sp_hooks_init_needs_state(spec) &&
       sp_hooks_recv_state(a->sync_fd, &state_creating, &state_created, &err) < 0)
@@ -231,8 +233,10 @@ void sp_init_main(struct sp_init_args *a) {
   ro.before_pivot_arg = &ph;
   ro.before_cgroups = join_later_cgroups;
   ro.before_cgroups_arg = &later;
+  SP_MARK("init.rootfs");
   if (sp_rootfs_setup(spec, &ro, &err) < 0 || join_later_cgroups(&later, &err) < 0)
     fail(a, &err);
+  SP_MARK("init.rootfs_done");
   if (proc->terminal && setup_terminal(a, proc, &err) < 0)
     fail(a, &err);
   if (set_hostnames(spec, &err) < 0 || apply_sysctl(&spec->linux_, &err) < 0 ||
@@ -249,11 +253,13 @@ void sp_init_main(struct sp_init_args *a) {
     fail(a, &err);
   }
   /* rlimits, user, cwd, executable, caps, no_new_privs (shared with exec) */
+  SP_MARK("init.finish_done");
   char *exe = NULL;
   if (sp_process_setup(spec, proc, &exe, &err) < 0)
     fail(a, &err);
 
   /* set up: tell the parent, then wait for `start` on exec.fifo */
+  SP_MARK("init.ready");
   prctl(PR_SET_PDEATHSIG, 0);
   if (sp_sync_send(a->sync_fd, SP_SYNC_READY, NULL) < 0)
     _exit(1);
@@ -280,6 +286,7 @@ void sp_init_main(struct sp_init_args *a) {
     close(w);
     close(a->fifo_fd);
   }
+  SP_MARK("init.exec");
   /* close_range above the passed fds, signals, execve (shared with exec) */
   sp_process_exec(spec, proc, exe, listen_env(a, proc),
                   a->listen_fds + a->preserve_fds, &err);
