@@ -114,14 +114,25 @@ measure() {
 # runc, floor, sprout, runc, floor, ...), every tool's runs then summarized
 # together.  A machine whose speed drifts (other VMs, CPU frequency, page
 # cache) then drifts under every tool alike: the ratios of one run are
-# steadier than with each tool measured in one block.
+# steadier than with each tool measured in one block.  A TOOL written
+# C/TOOL is recorded under case C instead; ROUND_RESET[TOOL] (as written),
+# when set, is hyperfine's --prepare and --cleanup for that command.  A
+# command that fails is left out of the later rounds and of the results.
+declare -A ROUND_RESET=()
 measure_rounds() {
 	local case=$1 r i n rounds=${BENCH_ROUNDS:-3} warm
 	shift
-	local -a tools=() cmds=()
+	local -a tools=() cmds=() cases=() names=() opts
 	while [ $# -ge 2 ]; do
 		tools+=("$1")
 		cmds+=("$2")
+		if [[ $1 == */* ]]; then
+			cases+=("${1%%/*}")
+			names+=("${1#*/}")
+		else
+			cases+=("$case")
+			names+=("$1")
+		fi
 		shift 2
 	done
 	n=$(((BENCH_RUNS + rounds - 1) / rounds))
@@ -129,14 +140,18 @@ measure_rounds() {
 		warm=$BENCH_WARMUP
 		[ "$r" -gt 0 ] && warm=1
 		for i in "${!tools[@]}"; do
-			say "case $case, ${tools[$i]}, round $((r + 1))/$rounds: ${cmds[$i]}"
-			hf_run "$case" "${tools[$i]}" "$WORK/hf-$case-${tools[$i]}-$r.json" "$warm" "$n" \
-				"${cmds[$i]}" || tools[i]=-
+			[ "${tools[$i]}" = - ] && continue
+			opts=()
+			[ -n "${ROUND_RESET[${tools[$i]}]:-}" ] &&
+				opts=(--prepare "${ROUND_RESET[${tools[$i]}]}" --cleanup "${ROUND_RESET[${tools[$i]}]}")
+			say "case ${cases[$i]}, ${names[$i]}, round $((r + 1))/$rounds: ${cmds[$i]}"
+			hf_run "${cases[$i]}" "${names[$i]}" "$WORK/hf-${cases[$i]}-${names[$i]}-$r.json" \
+				"$warm" "$n" "${cmds[$i]}" "${opts[@]}" || tools[i]=-
 		done
 	done
 	for i in "${!tools[@]}"; do
 		[ "${tools[$i]}" = - ] && continue
-		summarize_rounds "$case" "${tools[$i]}"
+		summarize_rounds "${cases[$i]}" "${names[$i]}"
 	done
 }
 
@@ -290,28 +305,21 @@ case_many() {
 	done
 }
 
-# many_rounds TOOL R RX: case 6's create with N present (seq.sh words R)
-# and into the empty root beside them (RX), BENCH_ROUNDS rounds in turns.
+# many_rounds TOOL R RX: case 6's create with N present (seq.sh words R:
+# BIN ROOT BUNDLE ID) and into the empty root beside them (RX), in turns,
+# the container removed before and after every run.
 many_rounds() {
-	local t=$1 r=$2 rx=$3 c i n rounds=${BENCH_ROUNDS:-3} warm
-	local seq="bash $BENCH_DIR/seq.sh"
-	n=$(((BENCH_RUNS + rounds - 1) / rounds))
-	for ((i = 0; i < rounds; i++)); do
-		warm=$BENCH_WARMUP
-		[ "$i" -gt 0 ] && warm=1
-		for c in N X; do
-			local words=$r
-			[ $c = X ] && words=$rx
-			# shellcheck disable=SC2086 # words: BIN ROOT BUNDLE ID
-			set -- $words
-			say "case 6.create.$c, $t, round $((i + 1))/$rounds: $1 --root $2 create --bundle $3 $4"
-			hf_run "6.create.$c" "$t" "$WORK/hf-6.create.$c-$t-$i.json" "$warm" "$n" \
-				"$1 --root $2 create --bundle $3 $4" \
-				--prepare "$seq remove $words" --cleanup "$seq remove $words" || return 1
-		done
+	local t=$1 r=$2 rx=$3 seq="bash $BENCH_DIR/seq.sh" c w
+	local -a args=()
+	for c in N X; do
+		w=$r
+		[ $c = X ] && w=$rx
+		ROUND_RESET["6.create.$c/$t"]="$seq remove $w"
+		# shellcheck disable=SC2086 # w: BIN ROOT BUNDLE ID
+		set -- $w
+		args+=("6.create.$c/$t" "$1 --root $2 create --bundle $3 $4")
 	done
-	summarize_rounds 6.create.N "$t"
-	summarize_rounds 6.create.X "$t"
+	measure_rounds 6 "${args[@]}"
 }
 
 # 7: case 1 with sprout's overlay root (--overlay: a tmpfs upper layer);
