@@ -489,7 +489,7 @@ static int create_steps(struct ctx *c, struct sp_error *err) {
       ca.flags |= CLONE_INTO_CGROUP;
       ca.cgroup = (uint64_t)cj.v2_fd;
     }
-  SP_MARK("clone3");
+    SP_MARK("clone3");
     pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0 && (ca.flags & CLONE_INTO_CGROUP)) {
       /* an older kernel, or a cgroup that refuses: sp_cgroup_enter says why */
