@@ -461,7 +461,7 @@ t "a cgroup mount inside shows the container's own subtree, read-only unless rw"
 # (mount_setattr); "old kernel" runs sprout as on a kernel without it
 # (ENOSYS), where each mount is remounted.
 t_cgroup_mount_bind() {
-	local ns saved=$SPROUT
+	local ns
 	for ns in with without "old kernel"; do
 		new_container
 		[ "$ns" = without ] && del_ns cgroup
@@ -470,12 +470,10 @@ t_cgroup_mount_bind() {
 			echo "opts=$(awk "\$5 == \"/sys/fs/cgroup/pids\" { print \$6 }" /proc/self/mountinfo)"
 			echo "top=$(awk "\$5 == \"/sys/fs/cgroup\" { print \$6 }" /proc/self/mountinfo)"' "$CID"
 		if [ "$ns" = "old kernel" ]; then
-			printf '#!/bin/sh\nexec %s mount_setattr %s "$@"\n' "$HELPERS_DIR/sprout-enosys" "$saved" >"$BUNDLE/old-kernel"
-			chmod +x "$BUNDLE/old-kernel"
-			SPROUT=$BUNDLE/old-kernel
+			without_syscalls mount_setattr rt run -b "$BUNDLE" "$CID"
+		else
+			rt run -b "$BUNDLE" "$CID"
 		fi
-		rt run -b "$BUNDLE" "$CID"
-		SPROUT=$saved
 		expect_ok "run with a cgroup mount, $ns" || return
 		expect_match "$(pv procs)" "^1( [0-9]+)* $" "only the container's processes in the mount ($ns)"
 		expect_eq "$(pv dirs)" 0 "no other cgroup below the mount's root ($ns)"

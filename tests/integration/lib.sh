@@ -448,21 +448,27 @@ expect_sprout_error() {
 	fi
 }
 
-# no_openat2 TEST [ARGS...]: TEST with sprout run as on a kernel before 5.6,
-# openat2 failing ENOSYS for sprout and everything it starts
-# (tests/helpers/sprout-enosys): every open inside the container's root
-# then takes sprout's own walk.
-no_openat2() {
-	local saved=$SPROUT r
-	printf '#!/bin/sh\nexec %s openat2 %s "$@"\n' "$HELPERS_DIR/sprout-enosys" "$saved" \
-		>"$TMPDIR_IT/no-openat2"
-	chmod +x "$TMPDIR_IT/no-openat2"
-	SPROUT=$TMPDIR_IT/no-openat2
+# without_syscalls NAME[,NAME...] CMD [ARGS...]: CMD (a test or a call
+# of rt) with sprout run as on a kernel that lacks those system calls:
+# they fail with ENOSYS for sprout and everything it starts
+# (tests/helpers/sprout-enosys).
+without_syscalls() {
+	local saved=$SPROUT names=$1 r
+	shift
+	printf '#!/bin/sh\nexec %s %s %s "$@"\n' "$HELPERS_DIR/sprout-enosys" "$names" "$saved" \
+		>"$TMPDIR_IT/without-$names"
+	chmod +x "$TMPDIR_IT/without-$names"
+	SPROUT=$TMPDIR_IT/without-$names
 	"$@"
 	r=$?
 	SPROUT=$saved
 	return $r
 }
+
+# no_openat2 TEST [ARGS...]: TEST as on a kernel before 5.6, without
+# openat2: every open inside the container's root then takes sprout's own
+# walk.
+no_openat2() { without_syscalls openat2 "$@"; }
 
 # ---------------------------------------------------------- leftovers ---
 
